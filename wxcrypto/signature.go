@@ -1,0 +1,88 @@
+package wxcrypto
+
+import (
+	"crypto/sha1"
+	"crypto/subtle"
+	"encoding/hex"
+	"slices"
+	"strings"
+)
+
+// SortedSHA1 returns the lower-case hex SHA-1 of values sorted byte-wise and
+// joined with sep. It is the rule behind the URL signature, msg_signature,
+// card signatures and WeChatSigner.
+func SortedSHA1(sep string, values ...string) string {
+	vs := slices.Clone(values)
+	slices.Sort(vs)
+	sum := sha1.Sum([]byte(strings.Join(vs, sep)))
+	return hex.EncodeToString(sum[:])
+}
+
+// Signature returns the "signature" query parameter WeChat sends with every
+// push and the URL handshake: sha1(sort(token, timestamp, nonce)), hex.
+//
+// WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html
+func Signature(token, timestamp, nonce string) string {
+	var buf [3]string
+	buf[0], buf[1], buf[2] = token, timestamp, nonce
+	sort3(&buf)
+	return hexSHA1(buf[0], buf[1], buf[2])
+}
+
+// MsgSignature returns the safe-mode "msg_signature": sha1 over the sorted
+// token, timestamp, nonce and the base64 Encrypt value, hex.
+//
+// WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
+func MsgSignature(token, timestamp, nonce, encrypt string) string {
+	vs := [4]string{token, timestamp, nonce, encrypt}
+	slices.Sort(vs[:])
+	return hexSHA1(vs[0], vs[1], vs[2], vs[3])
+}
+
+// CheckSignature reports whether signature equals Signature(token,
+// timestamp, nonce), in constant time. It returns ErrInvalidSignature when
+// it does not.
+func CheckSignature(signature, token, timestamp, nonce string) error {
+	return equalHex(signature, Signature(token, timestamp, nonce))
+}
+
+// CheckMsgSignature reports whether msgSignature equals MsgSignature(token,
+// timestamp, nonce, encrypt), in constant time, returning
+// ErrInvalidSignature when it does not.
+func CheckMsgSignature(msgSignature, token, timestamp, nonce, encrypt string) error {
+	return equalHex(msgSignature, MsgSignature(token, timestamp, nonce, encrypt))
+}
+
+// Equal compares two strings in constant time (for their common length).
+// Use it for every comparison of a value derived from a secret.
+func Equal(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+func equalHex(got, want string) error {
+	if len(got) != len(want) || !Equal(strings.ToLower(got), want) {
+		return ErrInvalidSignature
+	}
+	return nil
+}
+
+func sort3(v *[3]string) {
+	if v[1] < v[0] {
+		v[0], v[1] = v[1], v[0]
+	}
+	if v[2] < v[1] {
+		v[1], v[2] = v[2], v[1]
+		if v[1] < v[0] {
+			v[0], v[1] = v[1], v[0]
+		}
+	}
+}
+
+func hexSHA1(parts ...string) string {
+	h := sha1.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+	}
+	var sum [sha1.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0]))
+}
