@@ -1,0 +1,137 @@
+package token
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/wxkit/wxkit"
+)
+
+// maxReply caps the size of a token reply.
+const maxReply = 1 << 20
+
+// call sends one request to cfg.baseURL+path with query (which may carry a
+// secret) and an optional JSON body, and decodes the reply into v with
+// wxkit.DecodeResponse, so a non-zero errcode becomes a *wxkit.APIError.
+// secrets are scrubbed from any error it returns.
+func call(ctx context.Context, cfg *providerConfig, method, path string, query url.Values, header http.Header, body any, v any, secrets ...string) error {
+	u := cfg.baseURL + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("wxkit: %s %s: encode request: %w", method, path, err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return scrub(fmt.Errorf("wxkit: %s %s: %w", method, path, err), secrets...)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := cfg.client.Do(req)
+	if err != nil {
+		return scrub(fmt.Errorf("wxkit: %s %s: %w", method, path, err), secrets...)
+	}
+	defer resp.Body.Close()
+	b, err := wxkit.ReadLimited(resp.Body, maxReply)
+	if err != nil {
+		return scrub(fmt.Errorf("wxkit: %s %s: read reply: %w", method, path, err), secrets...)
+	}
+	if resp.StatusCode/100 != 2 {
+		// A JSON errcode wins over the status; otherwise report the status.
+		var e *wxkit.APIError
+		if err := wxkit.DecodeResponse(b, method, path, nil); errors.As(err, &e) {
+			return e
+		}
+		return fmt.Errorf("wxkit: %s %s: HTTP %d", method, path, resp.StatusCode)
+	}
+	if err := wxkit.DecodeResponse(b, method, path, v); err != nil {
+		return scrub(err, secrets...)
+	}
+	return nil
+}
+
+// scrub returns err with the query of any *url.Error removed and every
+// secret replaced by "***" in its message.
+func scrub(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		clean := &url.Error{Op: ue.Op, URL: stripQuery(ue.URL), Err: ue.Err}
+		msg := strings.Replace(err.Error(), ue.Error(), clean.Error(), 1)
+		err = &scrubbedError{msg: msg, err: clean}
+	}
+	msg := err.Error()
+	leak := false
+	for _, s := range secrets {
+		if s != "" && strings.Contains(msg, s) {
+			msg = strings.ReplaceAll(msg, s, "***")
+			leak = true
+		}
+	}
+	if leak {
+		return &scrubbedError{msg: msg, err: unwrapAll(err)}
+	}
+	return err
+}
+
+// unwrapAll returns the innermost error that is a context error, or nil, so
+// that a scrubbed error keeps errors.Is(err, context.DeadlineExceeded) but
+// exposes nothing that could carry a secret.
+func unwrapAll(err error) error {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return context.DeadlineExceeded
+	case errors.Is(err, context.Canceled):
+		return context.Canceled
+	}
+	return nil
+}
+
+// stripQuery drops the query and fragment of a URL string.
+func stripQuery(u string) string {
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		return u[:i]
+	}
+	return u
+}
+
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+// newToken builds a Token from a reply's value and expires_in (seconds),
+// refusing an empty value or a non-positive lifetime.
+func newToken(cfg *providerConfig, method, path, value string, expiresIn int64) (*Token, error) {
+	if value == "" {
+		return nil, fmt.Errorf("wxkit: %s %s: reply carries no token", method, path)
+	}
+	if expiresIn <= 0 {
+		return nil, fmt.Errorf("wxkit: %s %s: reply carries expires_in %d", method, path, expiresIn)
+	}
+	return &Token{Value: value, Expiry: cfg.now().Add(time.Duration(expiresIn) * time.Second)}, nil
+}
