@@ -1,0 +1,140 @@
+package emulator
+
+import (
+	"maps"
+	"sync"
+)
+
+// Stats are the emulator's counters since start (or the last ResetStats).
+type Stats struct {
+	// Calls counts platform API calls by path, then by appid ("" when the
+	// call could not be tied to an app).
+	Calls map[string]map[string]CallCount `json:"calls"`
+	// TokenFetches counts access tokens issued, by appid.
+	TokenFetches map[string]TokenFetches `json:"token_fetches"`
+	// Pushes counts pushed messages by appid.
+	Pushes map[string]PushCounts `json:"pushes"`
+}
+
+// CallCount counts the calls of one path by one app; Errors are the calls
+// answered with a non-zero errcode or an HTTP status >= 400.
+type CallCount struct {
+	Calls  int `json:"calls"`
+	Errors int `json:"errors"`
+}
+
+// TokenFetches counts the access tokens issued to one app: by
+// /cgi-bin/token, by stable_token (only calls that produced a new token),
+// and in total.
+type TokenFetches struct {
+	Total       int `json:"total"`
+	CGIBinToken int `json:"cgi_bin_token"`
+	StableToken int `json:"stable_token"`
+}
+
+// PushCounts counts the messages pushed to one app: messages, HTTP
+// deliveries (including retries) and messages whose user saw the error
+// text "该公众号暂时无法提供服务，请稍后再试".
+type PushCounts struct {
+	Messages   int `json:"messages"`
+	Deliveries int `json:"deliveries"`
+	Failed     int `json:"failed"`
+}
+
+// Count returns the counters of path for appID.
+func (s Stats) Count(path, appID string) CallCount { return s.Calls[path][appID] }
+
+type statTokenKind int
+
+const (
+	statTokenCGI statTokenKind = iota
+	statTokenStable
+)
+
+// statsRecorder holds the counters.
+type statsRecorder struct {
+	mu     sync.Mutex
+	calls  map[string]map[string]CallCount
+	tokens map[string]TokenFetches
+	pushes map[string]PushCounts
+}
+
+func (s *statsRecorder) recordCall(path, appID string, failed bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.calls == nil {
+		s.calls = map[string]map[string]CallCount{}
+	}
+	m := s.calls[path]
+	if m == nil {
+		m = map[string]CallCount{}
+		s.calls[path] = m
+	}
+	c := m[appID]
+	c.Calls++
+	if failed {
+		c.Errors++
+	}
+	m[appID] = c
+}
+
+func (s *statsRecorder) recordTokenFetch(appID string, kind statTokenKind) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tokens == nil {
+		s.tokens = map[string]TokenFetches{}
+	}
+	t := s.tokens[appID]
+	t.Total++
+	if kind == statTokenStable {
+		t.StableToken++
+	} else {
+		t.CGIBinToken++
+	}
+	s.tokens[appID] = t
+}
+
+func (s *statsRecorder) recordPush(appID string, deliveries int, failed bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pushes == nil {
+		s.pushes = map[string]PushCounts{}
+	}
+	p := s.pushes[appID]
+	p.Messages++
+	p.Deliveries += deliveries
+	if failed {
+		p.Failed++
+	}
+	s.pushes[appID] = p
+}
+
+// Stats returns a snapshot of the counters.
+func (e *Emulator) Stats() Stats {
+	s := &e.stats
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := Stats{
+		Calls:        make(map[string]map[string]CallCount, len(s.calls)),
+		TokenFetches: maps.Clone(s.tokens),
+		Pushes:       maps.Clone(s.pushes),
+	}
+	for p, m := range s.calls {
+		out.Calls[p] = maps.Clone(m)
+	}
+	if out.TokenFetches == nil {
+		out.TokenFetches = map[string]TokenFetches{}
+	}
+	if out.Pushes == nil {
+		out.Pushes = map[string]PushCounts{}
+	}
+	return out
+}
+
+// ResetStats sets every counter back to zero.
+func (e *Emulator) ResetStats() {
+	s := &e.stats
+	s.mu.Lock()
+	s.calls, s.tokens, s.pushes = nil, nil, nil
+	s.mu.Unlock()
+}
