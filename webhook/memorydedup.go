@@ -1,0 +1,201 @@
+package webhook
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// DefaultMemoryDedupSize is the number of keys a MemoryDedup keeps when
+// MaxEntries is zero: at 10 000 messages a minute and a 5-minute TTL that
+// is comfortably more than the live keys.
+const DefaultMemoryDedupSize = 100_000
+
+// MemoryDedup is a DedupStore in process memory, for a single instance. It
+// holds at most MaxEntries keys (DefaultMemoryDedupSize when zero), dropping
+// the oldest claims first when full, and forgets a key when its ttl has
+// passed. It implements DedupWaiter, so a retry waiting for the first
+// delivery wakes as soon as that completes. The zero value is ready to use;
+// Now, when set, replaces time.Now (for tests). Do not copy a MemoryDedup
+// after first use.
+type MemoryDedup struct {
+	MaxEntries int
+	Now        func() time.Time
+
+	mu      sync.Mutex
+	entries map[string]*dedupEntry
+	queue   []*dedupEntry // in claim order, oldest at head
+	head    int
+}
+
+type dedupEntry struct {
+	key     string
+	done    bool
+	reply   []byte
+	expires time.Time
+	wake    chan struct{} // closed when the entry leaves the pending state; nil until a waiter needs it
+}
+
+var _ DedupWaiter = (*MemoryDedup)(nil)
+
+func (d *MemoryDedup) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+func (d *MemoryDedup) max() int {
+	if d.MaxEntries > 0 {
+		return d.MaxEntries
+	}
+	return DefaultMemoryDedupSize
+}
+
+// Claim implements DedupStore.
+func (d *MemoryDedup) Claim(ctx context.Context, key string, ttl time.Duration) (Claim, error) {
+	if err := ctx.Err(); err != nil {
+		return Claim{}, err
+	}
+	now := d.now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.claimLocked(key, ttl, now), nil
+}
+
+func (d *MemoryDedup) claimLocked(key string, ttl time.Duration, now time.Time) Claim {
+	if e, ok := d.entries[key]; ok && now.Before(e.expires) {
+		if e.done {
+			return Claim{State: ClaimDone, Reply: e.reply}
+		}
+		return Claim{State: ClaimPending}
+	} else if ok {
+		d.drop(e)
+	}
+	if d.entries == nil {
+		d.entries = make(map[string]*dedupEntry)
+	}
+	e := &dedupEntry{key: key, expires: now.Add(ttl)}
+	d.entries[key] = e
+	d.queue = append(d.queue, e)
+	d.evict(now)
+	return Claim{State: ClaimOwned}
+}
+
+// drop removes e from the map (if it is still the entry for its key) and
+// wakes its waiters. The queue keeps e until evict pops it.
+func (d *MemoryDedup) drop(e *dedupEntry) {
+	if d.entries[e.key] == e {
+		delete(d.entries, e.key)
+	}
+	if e.wake != nil {
+		close(e.wake)
+		e.wake = nil
+	}
+}
+
+// evict pops expired entries, and the oldest ones while over capacity, from
+// the head of the queue.
+func (d *MemoryDedup) evict(now time.Time) {
+	for d.head < len(d.queue) {
+		e := d.queue[d.head]
+		live := d.entries[e.key] == e
+		if live && len(d.entries) <= d.max() && now.Before(e.expires) {
+			break
+		}
+		if live {
+			d.drop(e)
+		}
+		d.queue[d.head] = nil
+		d.head++
+	}
+	if d.head > 1024 && d.head*2 > len(d.queue) {
+		n := copy(d.queue, d.queue[d.head:])
+		clear(d.queue[n:])
+		d.queue = d.queue[:n]
+		d.head = 0
+	}
+}
+
+// Complete implements DedupStore. The reply is copied.
+func (d *MemoryDedup) Complete(ctx context.Context, key string, reply []byte, ttl time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var cp []byte
+	if len(reply) > 0 {
+		cp = append([]byte(nil), reply...)
+	}
+	now := d.now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, ok := d.entries[key]
+	if !ok {
+		if d.entries == nil {
+			d.entries = make(map[string]*dedupEntry)
+		}
+		e = &dedupEntry{key: key}
+		d.entries[key] = e
+		d.queue = append(d.queue, e)
+	}
+	e.done, e.reply, e.expires = true, cp, now.Add(ttl)
+	if e.wake != nil {
+		close(e.wake)
+		e.wake = nil
+	}
+	d.evict(now)
+	return nil
+}
+
+// Release implements DedupStore.
+func (d *MemoryDedup) Release(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if e, ok := d.entries[key]; ok && !e.done {
+		d.drop(e)
+	}
+	return nil
+}
+
+// Wait implements DedupWaiter: it blocks until key is completed (ClaimDone),
+// or released or expired, in which case it claims the key with lease ttl
+// (ClaimOwned); it returns ctx.Err() if ctx ends first.
+func (d *MemoryDedup) Wait(ctx context.Context, key string, ttl time.Duration) (Claim, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return Claim{}, err
+		}
+		now := d.now()
+		d.mu.Lock()
+		c := d.claimLocked(key, ttl, now)
+		if c.State != ClaimPending {
+			d.mu.Unlock()
+			return c, nil
+		}
+		e := d.entries[key]
+		if e.wake == nil {
+			e.wake = make(chan struct{})
+		}
+		wake, left := e.wake, e.expires.Sub(now)
+		d.mu.Unlock()
+
+		t := time.NewTimer(left)
+		select {
+		case <-wake:
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
+	}
+}
+
+// Len returns the number of keys held, expired ones included until they are
+// swept.
+func (d *MemoryDedup) Len() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.entries)
+}
