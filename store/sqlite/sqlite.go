@@ -1,0 +1,103 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// DB is a SQLite database opened by Open. It embeds *sql.DB: stores in this
+// package run their SQL through it. Path is the file it was opened on
+// (":memory:" for an in-memory database).
+type DB struct {
+	*sql.DB
+	Path string
+}
+
+// BusyTimeout is how long a statement waits for another connection or
+// process holding the write lock before failing with SQLITE_BUSY.
+const BusyTimeout = 5 * time.Second
+
+// Open opens (creating if needed) the SQLite database named by dsn, which is
+// "sqlite://path", "sqlite:path", a plain path, or ":memory:" (also
+// "sqlite://:memory:") for a private in-memory database. A query string in
+// dsn is passed to the driver. Every connection gets journal_mode=WAL (on
+// files), busy_timeout=5000, foreign_keys=ON and synchronous=NORMAL, and
+// transactions begin IMMEDIATE, so that two processes writing the same file
+// wait for each other instead of failing.
+//
+// An in-memory database is private to its DB, which then uses a single
+// connection.
+func Open(dsn string) (*DB, error) {
+	path := dsn
+	for _, p := range []string{"sqlite://", "sqlite:"} {
+		if strings.HasPrefix(path, p) {
+			path = strings.TrimPrefix(path, p)
+			break
+		}
+	}
+	query := ""
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path, query = path[:i], path[i+1:]
+	}
+	if path == "" {
+		return nil, errors.New("sqlite: Open: empty path")
+	}
+	memory := path == ":memory:" || strings.Contains(query, "mode=memory")
+	params := []string{
+		fmt.Sprintf("_pragma=busy_timeout(%d)", BusyTimeout.Milliseconds()),
+		"_pragma=foreign_keys(1)",
+		"_pragma=synchronous(NORMAL)",
+		"_txlock=immediate",
+	}
+	if !memory {
+		params = append([]string{"_pragma=journal_mode(WAL)"}, params...)
+	}
+	if query != "" {
+		params = append(params, query)
+	}
+	full := path + "?" + strings.Join(params, "&")
+	if memory && !strings.HasPrefix(path, "file:") {
+		full = "file:" + full
+	}
+	db, err := sql.Open("sqlite", full)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if memory {
+		db.SetMaxOpenConns(1)
+		db.SetConnMaxIdleTime(0)
+		db.SetConnMaxLifetime(0)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), BusyTimeout+5*time.Second)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return &DB{DB: db, Path: path}, nil
+}
+
+// Migrate runs each statement of ddl (CREATE TABLE IF NOT EXISTS ...) in one
+// IMMEDIATE transaction. Stores call it from their constructors.
+func (db *DB) Migrate(ctx context.Context, ddl ...string) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	defer tx.Rollback()
+	for _, s := range ddl {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("sqlite: migrate: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	return nil
+}
