@@ -313,8 +313,8 @@ func TestMissingInputs(t *testing.T) {
 	noID, noSecret := full, full
 	noID.AppID, noSecret.AppSecret = "", ""
 	tests := []struct {
-		name    string
-		call    func() error
+		name     string
+		call     func() error
 		sentinel error
 	}{
 		{"Exchange no AppID", func() error { _, err := noID.Exchange(ctx, "c"); return err }, ErrMissingConfig},
