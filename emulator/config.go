@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -326,7 +328,7 @@ func ParseConfig(b []byte) (Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("emulator: config: %w", err)
+		return Config{}, fmt.Errorf("emulator: config: %w", nameYAMLKeys(b, err))
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, err
@@ -400,3 +402,63 @@ func ipAllowed(list []string, ip net.IP) bool {
 	}
 	return false
 }
+
+// lineRE finds the "line N:" prefixes of yaml.v3 errors.
+var lineRE = regexp.MustCompile(`line (\d+): `)
+
+// nameYAMLKeys rewrites the "line N: ..." parts of a yaml error as
+// "line N (apps[0].mode): ..." so that the message names the key.
+func nameYAMLKeys(src []byte, err error) error {
+	var root yaml.Node
+	if yaml.Unmarshal(src, &root) != nil {
+		return err
+	}
+	paths := map[int]string{}
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				p := k.Value
+				if path != "" {
+					p = path + "." + k.Value
+				}
+				if _, ok := paths[k.Line]; !ok {
+					paths[k.Line] = p
+				}
+				walk(v, p)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := fmt.Sprintf("%s[%d]", path, i)
+				if _, ok := paths[c.Line]; !ok {
+					paths[c.Line] = p
+				}
+				walk(c, p)
+			}
+		}
+	}
+	walk(&root, "")
+	msg := lineRE.ReplaceAllStringFunc(err.Error(), func(m string) string {
+		n, _ := strconv.Atoi(lineRE.FindStringSubmatch(m)[1])
+		if p, ok := paths[n]; ok {
+			return fmt.Sprintf("line %d (%s): ", n, p)
+		}
+		return m
+	})
+	return &yamlError{msg: msg, err: err}
+}
+
+// yamlError is a yaml error with key names added to its message.
+type yamlError struct {
+	msg string
+	err error
+}
+
+func (e *yamlError) Error() string { return e.msg }
+func (e *yamlError) Unwrap() error { return e.err }
