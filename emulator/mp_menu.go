@@ -18,14 +18,14 @@ import (
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
 type MenuLimits struct {
-	MinButtons      int `json:"min_buttons"`       // 1
-	MaxButtons      int `json:"max_buttons"`       // 3; else 40016
-	MinSubButtons   int `json:"min_sub_buttons"`   // 1
-	MaxSubButtons   int `json:"max_sub_buttons"`   // 5; else 40023
-	MaxNameBytes    int `json:"max_name_bytes"`    // 16; else 40018
+	MinButtons      int `json:"min_buttons"`        // 1
+	MaxButtons      int `json:"max_buttons"`        // 3; else 40016
+	MinSubButtons   int `json:"min_sub_buttons"`    // 1
+	MaxSubButtons   int `json:"max_sub_buttons"`    // 5; else 40023
+	MaxNameBytes    int `json:"max_name_bytes"`     // 16; else 40018
 	MaxSubNameBytes int `json:"max_sub_name_bytes"` // 60; else 40025
-	MaxKeyBytes     int `json:"max_key_bytes"`     // 128; else 40019 / 40026
-	MaxURLBytes     int `json:"max_url_bytes"`     // 1024; else 40020 / 40027
+	MaxKeyBytes     int `json:"max_key_bytes"`      // 128; else 40019 / 40026
+	MaxURLBytes     int `json:"max_url_bytes"`      // 1024; else 40020 / 40027
 }
 
 // DefaultMenuLimits returns the limits of the current documentation
@@ -438,13 +438,13 @@ func (e *Emulator) serveMenuTryMatch(w http.ResponseWriter, r *http.Request) {
 
 // selfMenuButton is a button of get_current_selfmenu_info.
 type selfMenuButton struct {
-	Type       string          `json:"type,omitempty"`
-	Name       string          `json:"name"`
-	Key        string          `json:"key,omitempty"`
-	URL        string          `json:"url,omitempty"`
-	Value      string          `json:"value,omitempty"`
-	AppID      string          `json:"appid,omitempty"`
-	PagePath   string          `json:"pagepath,omitempty"`
+	Type       string           `json:"type,omitempty"`
+	Name       string           `json:"name"`
+	Key        string           `json:"key,omitempty"`
+	URL        string           `json:"url,omitempty"`
+	Value      string           `json:"value,omitempty"`
+	AppID      string           `json:"appid,omitempty"`
+	PagePath   string           `json:"pagepath,omitempty"`
 	SubButtons *selfMenuSubList `json:"sub_button,omitempty"`
 }
 

@@ -1,0 +1,41 @@
+package mp
+
+import "context"
+
+// SubscribeService sends subscription notifications (订阅通知), the
+// successor of template messages for accounts that use the new
+// subscription templates.
+//
+// WeChat docs: https://developers.weixin.qq.com/doc/service/api/notify/notify/api_sendnewsubscribemsg.html
+type SubscribeService service
+
+// SubscribeValue is one keyword value of a subscription notification
+// ({"value": "..."}). Each keyword kind has its own rules (thing: at most
+// 20 characters; number: digits; time: a date-time, ...).
+type SubscribeValue struct {
+	Value string `json:"value"`
+}
+
+// SubscribeSendRequest is a subscription notification. Page is the web page
+// or, with MiniProgram, the Mini Program page the card opens (optional).
+type SubscribeSendRequest struct {
+	ToUser      string                    `json:"touser"`
+	TemplateID  string                    `json:"template_id"`
+	Page        string                    `json:"page,omitempty"`
+	MiniProgram *MiniProgramLink          `json:"miniprogram,omitempty"`
+	Data        map[string]SubscribeValue `json:"data"`
+}
+
+// Send sends a subscription notification (cgi-bin/message/subscribe/bizsend).
+// Errors: 40003 (invalid touser), 40037 (invalid template_id), 43101 (the
+// user has not subscribed or unsubscribed), 47003 (a value breaks its
+// keyword's rules).
+//
+// WeChat docs: https://developers.weixin.qq.com/doc/service/api/notify/notify/api_sendnewsubscribemsg.html
+func (s *SubscribeService) Send(ctx context.Context, msg *SubscribeSendRequest) error {
+	req, err := s.client.NewRequest(ctx, "POST", "cgi-bin/message/subscribe/bizsend", msg)
+	if err != nil {
+		return err
+	}
+	return s.client.Do(req, nil)
+}
