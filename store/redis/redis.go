@@ -1,0 +1,88 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// Client is a Redis connection shared by the stores of this package, with an
+// optional prefix put in front of every key they use.
+type Client struct {
+	rdb    goredis.UniversalClient
+	prefix string
+}
+
+// An Option configures New and Open.
+type Option func(*Client)
+
+// WithKeyPrefix puts prefix in front of every key the stores use (for
+// several deployments, or tests, sharing one Redis).
+func WithKeyPrefix(prefix string) Option { return func(c *Client) { c.prefix = prefix } }
+
+// Timeouts Open sets on the connection unless the URL sets them: a Redis that
+// is down or unreachable gives an error within about these, not a hang.
+const (
+	DialTimeout = 2 * time.Second
+	IOTimeout   = 2 * time.Second
+)
+
+// New wraps an existing go-redis client.
+func New(rdb goredis.UniversalClient, opts ...Option) *Client {
+	c := &Client{rdb: rdb}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// Open connects to the Redis named by url ("redis://[user:pass@]host:port/db",
+// "rediss://..." for TLS, as go-redis's ParseURL accepts) and pings it, so
+// that a wrong address fails here with an error naming the address (never the
+// password). Dial and I/O timeouts default to 2 s and retries to one.
+func Open(url string) (*Client, error) {
+	o, err := goredis.ParseURL(url)
+	if err != nil {
+		return nil, errors.New("redis: open: malformed URL (want redis://host:port/db)")
+	}
+	if o.DialTimeout == 0 {
+		o.DialTimeout = DialTimeout
+	}
+	if o.ReadTimeout == 0 {
+		o.ReadTimeout = IOTimeout
+	}
+	if o.WriteTimeout == 0 {
+		o.WriteTimeout = IOTimeout
+	}
+	if o.MaxRetries == 0 {
+		o.MaxRetries = 1
+	}
+	rdb := goredis.NewClient(o)
+	ctx, cancel := context.WithTimeout(context.Background(), o.DialTimeout+o.ReadTimeout)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		rdb.Close()
+		return nil, fmt.Errorf("redis: open %s: %w", o.Addr, err)
+	}
+	return &Client{rdb: rdb}, nil
+}
+
+// Redis returns the underlying go-redis client.
+func (c *Client) Redis() goredis.UniversalClient { return c.rdb }
+
+// Ping checks that Redis answers.
+func (c *Client) Ping(ctx context.Context) error {
+	if err := c.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the connection pool.
+func (c *Client) Close() error { return c.rdb.Close() }
+
+// key returns k with the client's prefix.
+func (c *Client) key(k string) string { return c.prefix + k }
