@@ -42,7 +42,8 @@ func New(rdb goredis.UniversalClient, opts ...Option) *Client {
 // Open connects to the Redis named by url ("redis://[user:pass@]host:port/db",
 // "rediss://..." for TLS, as go-redis's ParseURL accepts) and pings it, so
 // that a wrong address fails here with an error naming the address (never the
-// password). Dial and I/O timeouts default to 2 s and retries to one.
+// password). Dial and I/O timeouts default to 2 s, command retries to one and dial
+// attempts to two.
 func Open(url string) (*Client, error) {
 	o, err := goredis.ParseURL(url)
 	if err != nil {
@@ -59,6 +60,9 @@ func Open(url string) (*Client, error) {
 	}
 	if o.MaxRetries == 0 {
 		o.MaxRetries = 1
+	}
+	if o.DialerRetries == 0 {
+		o.DialerRetries = 2
 	}
 	rdb := goredis.NewClient(o)
 	ctx, cancel := context.WithTimeout(context.Background(), o.DialTimeout+o.ReadTimeout)

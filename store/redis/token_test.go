@@ -87,7 +87,7 @@ func TestRedisDown(t *testing.T) {
 		t.Errorf("Open(closed port with password) = %v, want an error without the password", err)
 	}
 
-	c := New(goredis.NewClient(&goredis.Options{Addr: addr, DialTimeout: DialTimeout, MaxRetries: 1}))
+	c := New(goredis.NewClient(&goredis.Options{Addr: addr, DialTimeout: DialTimeout, MaxRetries: 1, DialerRetries: 2}))
 	defer c.Close()
 	s := NewTokenStore(c)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
