@@ -69,7 +69,21 @@ type WebhookConfig struct {
 	Timeout Duration `yaml:"timeout"`
 	// MaxBodyBytes caps a push body; default 1 MiB.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// Dedup selects how repeated deliveries (WeChat's retries) are
+	// recognised: "store" (default) claims every message in the shared
+	// store — the SQLite message log, which processes on the same file
+	// share — behind an in-process cache; "memory" keeps claims in process
+	// only (one instance; the message log still never stores a message
+	// twice); "off" disables dedup.
+	Dedup string `yaml:"dedup"`
 }
+
+// Values of WebhookConfig.Dedup.
+const (
+	DedupStore  = "store"
+	DedupMemory = "memory"
+	DedupOff    = "off"
+)
 
 // LogConfig selects the log output.
 type LogConfig struct {
@@ -269,6 +283,13 @@ func (c *Config) Normalize() error {
 	}
 	if c.Webhook.MaxBodyBytes < 1024 {
 		return fmt.Errorf("webhook.max_body_bytes: %d is below 1024", c.Webhook.MaxBodyBytes)
+	}
+	switch c.Webhook.Dedup {
+	case "":
+		c.Webhook.Dedup = DedupStore
+	case DedupStore, DedupMemory, DedupOff:
+	default:
+		return fmt.Errorf("webhook.dedup: %q is not store, memory or off", c.Webhook.Dedup)
 	}
 	switch c.Log.Level {
 	case "":

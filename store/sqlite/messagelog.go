@@ -1,0 +1,510 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/wxkit/wxkit/message"
+	"github.com/wxkit/wxkit/webhook"
+)
+
+// MessageLog is the gateway's log of accepted pushes, one row per message
+// (table wxkit_message_log, UNIQUE(app_id, dedup_key)), which doubles as a
+// durable, cross-process webhook.DedupStore.
+//
+// Writes use group commit: one writer goroutine owns a dedicated connection
+// and runs the operations of all concurrent requests that are queued at the
+// time in one IMMEDIATE transaction; each caller waits until its batch has
+// committed. Under load that turns N small transactions into one, which is
+// what makes a durable log affordable per message.
+//
+// A MessageLog is safe for concurrent use. Close flushes the queue and stops
+// the writer; operations after Close fail with ErrClosed.
+type MessageLog struct {
+	db       *DB
+	conn     *sql.Conn
+	now      func() time.Time
+	maxBatch int
+
+	ops  chan *logOp
+	quit chan struct{}
+	done chan struct{}
+
+	closeOnce sync.Once
+	closed    chan struct{}
+
+	stmts logStmts
+}
+
+// LoggedMessage is one row of the message log.
+type LoggedMessage struct {
+	AppID      string
+	DedupKey   string
+	Done       bool // false while the first delivery is being processed
+	FromUser   string
+	ToUser     string
+	MsgType    string
+	Event      string
+	MsgID      int64
+	CreateTime int64     // Unix seconds, from the message
+	ReceivedAt time.Time // when the row was claimed or recorded (ms precision)
+	Request    []byte    // plaintext message XML
+	Reply      []byte    // plaintext reply XML; empty for "success"
+}
+
+// ErrClosed is returned by operations on a closed MessageLog.
+var ErrClosed = errors.New("sqlite: message log closed")
+
+// DefaultMaxBatch is the most operations one group-commit transaction holds.
+const DefaultMaxBatch = 256
+
+const (
+	statePending = 1
+	stateDone    = 2
+)
+
+var messageLogSchema = []string{
+	`CREATE TABLE IF NOT EXISTS wxkit_message_log (
+		id          INTEGER PRIMARY KEY,
+		app_id      TEXT    NOT NULL,
+		dedup_key   TEXT    NOT NULL,
+		state       INTEGER NOT NULL,           -- 1 pending, 2 done
+		lease_until INTEGER NOT NULL DEFAULT 0, -- Unix ms, while pending
+		received_at INTEGER NOT NULL,           -- Unix ms
+		from_user   TEXT    NOT NULL DEFAULT '',
+		to_user     TEXT    NOT NULL DEFAULT '',
+		msg_type    TEXT    NOT NULL DEFAULT '',
+		event       TEXT    NOT NULL DEFAULT '',
+		msg_id      INTEGER NOT NULL DEFAULT 0,
+		create_time INTEGER NOT NULL DEFAULT 0,
+		request     BLOB,
+		reply       BLOB,
+		UNIQUE (app_id, dedup_key)
+	)`,
+}
+
+const (
+	sqlClaimInsert = `INSERT INTO wxkit_message_log (app_id, dedup_key, state, lease_until, received_at)
+		VALUES (?, ?, 1, ?, ?) ON CONFLICT (app_id, dedup_key) DO NOTHING`
+	sqlClaimSelect   = `SELECT state, lease_until, reply FROM wxkit_message_log WHERE app_id = ? AND dedup_key = ?`
+	sqlClaimTakeover = `UPDATE wxkit_message_log SET lease_until = ?, received_at = ? WHERE app_id = ? AND dedup_key = ? AND state = 1`
+	sqlRecordUpdate  = `UPDATE wxkit_message_log SET state = 2, lease_until = 0, received_at = ?, from_user = ?, to_user = ?,
+		msg_type = ?, event = ?, msg_id = ?, create_time = ?, request = ?, reply = ?
+		WHERE app_id = ? AND dedup_key = ? AND state = 1`
+	sqlRecordInsert = `INSERT INTO wxkit_message_log (received_at, from_user, to_user, msg_type, event, msg_id, create_time,
+		request, reply, app_id, dedup_key, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 2)
+		ON CONFLICT (app_id, dedup_key) DO NOTHING`
+	sqlRelease = `DELETE FROM wxkit_message_log WHERE app_id = ? AND dedup_key = ? AND state = 1`
+)
+
+type logStmts struct {
+	claimInsert, claimSelect, claimTakeover, recordUpdate, recordInsert, release *sql.Stmt
+}
+
+type opKind uint8
+
+const (
+	opClaim opKind = iota + 1
+	opRecord
+	opRelease
+)
+
+// logOp is one queued operation and its result.
+type logOp struct {
+	kind  opKind
+	appID string
+	key   string
+	lease time.Duration
+	m     *message.Message
+	reply []byte
+
+	// results
+	claim  webhook.Claim
+	stored bool
+	err    error
+	ready  chan struct{}
+}
+
+var opPool = sync.Pool{New: func() any { return &logOp{ready: make(chan struct{}, 1)} }}
+
+// MessageLogOption configures NewMessageLog.
+type MessageLogOption func(*MessageLog)
+
+// WithLogClock replaces time.Now (for tests of lease expiry).
+func WithLogClock(now func() time.Time) MessageLogOption {
+	return func(l *MessageLog) { l.now = now }
+}
+
+// WithMaxBatch sets the most operations per transaction (DefaultMaxBatch).
+func WithMaxBatch(n int) MessageLogOption {
+	return func(l *MessageLog) {
+		if n > 0 {
+			l.maxBatch = n
+		}
+	}
+}
+
+// NewMessageLog creates the table if needed, takes a dedicated connection of
+// db for the writer and starts it. Close releases both.
+func NewMessageLog(ctx context.Context, db *DB, opts ...MessageLogOption) (*MessageLog, error) {
+	if db == nil {
+		return nil, errors.New("sqlite: NewMessageLog: nil DB")
+	}
+	if err := db.Migrate(ctx, messageLogSchema...); err != nil {
+		return nil, err
+	}
+	l := &MessageLog{
+		db:       db,
+		now:      time.Now,
+		maxBatch: DefaultMaxBatch,
+		ops:      make(chan *logOp, 1024),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
+		closed:   make(chan struct{}),
+	}
+	for _, o := range opts {
+		o(l)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: message log: %w", err)
+	}
+	for _, p := range []struct {
+		dst **sql.Stmt
+		q   string
+	}{
+		{&l.stmts.claimInsert, sqlClaimInsert}, {&l.stmts.claimSelect, sqlClaimSelect},
+		{&l.stmts.claimTakeover, sqlClaimTakeover}, {&l.stmts.recordUpdate, sqlRecordUpdate},
+		{&l.stmts.recordInsert, sqlRecordInsert}, {&l.stmts.release, sqlRelease},
+	} {
+		st, err := conn.PrepareContext(ctx, p.q)
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("sqlite: message log: prepare: %w", err)
+		}
+		*p.dst = st
+	}
+	l.conn = conn
+	go l.writer()
+	return l, nil
+}
+
+// Close stops accepting operations, commits what is queued and releases the
+// writer's connection. It does not close the DB.
+func (l *MessageLog) Close() error {
+	l.closeOnce.Do(func() {
+		close(l.closed)
+		close(l.quit)
+		<-l.done
+	})
+	return nil
+}
+
+// submit queues op and waits for its batch to commit. The wait does not
+// end with ctx: once queued, an operation is carried out, and its caller
+// must learn the outcome (a record that became durable must be answered).
+func (l *MessageLog) submit(ctx context.Context, op *logOp) error {
+	select {
+	case <-l.closed:
+		return ErrClosed
+	default:
+	}
+	select {
+	case l.ops <- op:
+	case <-l.closed:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	<-op.ready
+	return op.err
+}
+
+// writer is the group-commit loop.
+func (l *MessageLog) writer() {
+	defer close(l.done)
+	defer func() {
+		for _, st := range []*sql.Stmt{l.stmts.claimInsert, l.stmts.claimSelect, l.stmts.claimTakeover,
+			l.stmts.recordUpdate, l.stmts.recordInsert, l.stmts.release} {
+			st.Close()
+		}
+		l.conn.Close()
+	}()
+	batch := make([]*logOp, 0, l.maxBatch)
+	for {
+		var op *logOp
+		select {
+		case op = <-l.ops:
+		case <-l.quit:
+			// Drain what was queued before Close.
+			for {
+				select {
+				case op := <-l.ops:
+					batch = append(batch, op)
+					if len(batch) == l.maxBatch {
+						l.commit(batch)
+						batch = batch[:0]
+					}
+				default:
+					if len(batch) > 0 {
+						l.commit(batch)
+					}
+					return
+				}
+			}
+		}
+		batch = append(batch[:0], op)
+	fill:
+		for len(batch) < l.maxBatch {
+			select {
+			case op := <-l.ops:
+				batch = append(batch, op)
+			default:
+				break fill
+			}
+		}
+		l.commit(batch)
+		clear(batch)
+	}
+}
+
+// commit runs batch in one transaction and wakes every caller. If the
+// transaction fails, every operation of the batch fails with its error.
+func (l *MessageLog) commit(batch []*logOp) {
+	ctx := context.Background()
+	err := l.runBatch(ctx, batch)
+	for _, op := range batch {
+		if err != nil {
+			op.err = err
+		}
+		op.ready <- struct{}{}
+	}
+}
+
+func (l *MessageLog) runBatch(ctx context.Context, batch []*logOp) (err error) {
+	tx, err := l.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: message log: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	now := l.now()
+	nowMS := now.UnixMilli()
+	var claimInsert, claimSelect, claimTakeover, recordUpdate, recordInsert, release *sql.Stmt
+	stmt := func(p **sql.Stmt, s *sql.Stmt) *sql.Stmt {
+		if *p == nil {
+			*p = tx.StmtContext(ctx, s)
+		}
+		return *p
+	}
+	for _, op := range batch {
+		op.err = nil
+		switch op.kind {
+		case opClaim:
+			lease := nowMS + op.lease.Milliseconds()
+			res, err := stmt(&claimInsert, l.stmts.claimInsert).ExecContext(ctx, op.appID, op.key, lease, nowMS)
+			if err != nil {
+				return fmt.Errorf("sqlite: message log: claim: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				op.claim = webhook.Claim{State: webhook.ClaimOwned}
+				continue
+			}
+			var state int
+			var until int64
+			var reply []byte
+			if err := stmt(&claimSelect, l.stmts.claimSelect).QueryRowContext(ctx, op.appID, op.key).Scan(&state, &until, &reply); err != nil {
+				return fmt.Errorf("sqlite: message log: claim: %w", err)
+			}
+			switch {
+			case state == stateDone:
+				op.claim = webhook.Claim{State: webhook.ClaimDone, Reply: reply}
+			case until > nowMS:
+				op.claim = webhook.Claim{State: webhook.ClaimPending}
+			default: // the holder's lease has expired: take over
+				if _, err := stmt(&claimTakeover, l.stmts.claimTakeover).ExecContext(ctx, lease, nowMS, op.appID, op.key); err != nil {
+					return fmt.Errorf("sqlite: message log: claim: %w", err)
+				}
+				op.claim = webhook.Claim{State: webhook.ClaimOwned}
+			}
+		case opRecord:
+			m := op.m
+			args := []any{nowMS, m.FromUserName, m.ToUserName, string(m.MsgType), string(m.Event), m.MsgID, m.CreateTime,
+				m.Raw, nonNil(op.reply), op.appID, op.key}
+			res, err := stmt(&recordUpdate, l.stmts.recordUpdate).ExecContext(ctx, args...)
+			if err != nil {
+				return fmt.Errorf("sqlite: message log: record: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				op.stored = true
+				continue
+			}
+			res, err = stmt(&recordInsert, l.stmts.recordInsert).ExecContext(ctx, args...)
+			if err != nil {
+				return fmt.Errorf("sqlite: message log: record: %w", err)
+			}
+			n, _ := res.RowsAffected()
+			op.stored = n == 1
+		case opRelease:
+			if _, err := stmt(&release, l.stmts.release).ExecContext(ctx, op.appID, op.key); err != nil {
+				return fmt.Errorf("sqlite: message log: release: %w", err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: message log: commit: %w", err)
+	}
+	return nil
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+func (l *MessageLog) do(ctx context.Context, kind opKind, appID, key string, lease time.Duration, m *message.Message, reply []byte) (webhook.Claim, bool, error) {
+	op := opPool.Get().(*logOp)
+	op.kind, op.appID, op.key, op.lease, op.m, op.reply = kind, appID, key, lease, m, reply
+	err := l.submit(ctx, op)
+	claim, stored := op.claim, op.stored
+	if err == nil || !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrClosed) {
+		// The op went through the writer: it can be reused.
+		*op = logOp{ready: op.ready}
+		opPool.Put(op)
+	}
+	return claim, stored, err
+}
+
+// Record stores m (its plaintext XML, m.Raw) with reply under (appID, key):
+// it completes the row claimed by Claim, or inserts one when none was
+// claimed. It reports whether a row was written: false when the key was
+// already recorded (a duplicate is never stored twice). It returns after
+// the row has committed.
+func (l *MessageLog) Record(ctx context.Context, appID, key string, m *message.Message, reply []byte) (stored bool, err error) {
+	_, stored, err = l.do(ctx, opRecord, appID, key, 0, m, reply)
+	return stored, err
+}
+
+// Claim takes (appID, key) for processing: it inserts a pending row with a
+// lease of ttl, or reports the row that exists (done with its reply, or
+// pending while its lease runs; an expired lease is taken over). Exactly one
+// of concurrent Claims, in any process sharing the file, gets ClaimOwned.
+func (l *MessageLog) Claim(ctx context.Context, appID, key string, ttl time.Duration) (webhook.Claim, error) {
+	c, _, err := l.do(ctx, opClaim, appID, key, ttl, nil, nil)
+	return c, err
+}
+
+// Release deletes a pending row of (appID, key); done rows stay.
+func (l *MessageLog) Release(ctx context.Context, appID, key string) error {
+	_, _, err := l.do(ctx, opRelease, appID, key, 0, nil, nil)
+	return err
+}
+
+// Get returns the row of (appID, key), or sql.ErrNoRows.
+func (l *MessageLog) Get(ctx context.Context, appID, key string) (*LoggedMessage, error) {
+	row := l.db.QueryRowContext(ctx, `SELECT app_id, dedup_key, state, from_user, to_user, msg_type, event, msg_id,
+		create_time, received_at, request, reply FROM wxkit_message_log WHERE app_id = ? AND dedup_key = ?`, appID, key)
+	return scanLogged(row)
+}
+
+// List returns the last limit done rows of appID ("" for every app), newest
+// first.
+func (l *MessageLog) List(ctx context.Context, appID string, limit int) ([]*LoggedMessage, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT app_id, dedup_key, state, from_user, to_user, msg_type, event, msg_id,
+		create_time, received_at, request, reply FROM wxkit_message_log
+		WHERE state = 2 AND (? = '' OR app_id = ?) ORDER BY id DESC LIMIT ?`, appID, appID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: message log: %w", err)
+	}
+	defer rows.Close()
+	var out []*LoggedMessage
+	for rows.Next() {
+		m, err := scanLogged(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Count returns the number of rows of appID ("" for every app), pending ones
+// included.
+func (l *MessageLog) Count(ctx context.Context, appID string) (int, error) {
+	var n int
+	err := l.db.QueryRowContext(ctx, `SELECT count(*) FROM wxkit_message_log WHERE ? = '' OR app_id = ?`, appID, appID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: message log: %w", err)
+	}
+	return n, nil
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanLogged(s scanner) (*LoggedMessage, error) {
+	var m LoggedMessage
+	var state int
+	var recv int64
+	err := s.Scan(&m.AppID, &m.DedupKey, &state, &m.FromUser, &m.ToUser, &m.MsgType, &m.Event, &m.MsgID,
+		&m.CreateTime, &recv, &m.Request, &m.Reply)
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("sqlite: message log: %w", err)
+	}
+	m.Done = state == stateDone
+	m.ReceivedAt = time.UnixMilli(recv)
+	return &m, nil
+}
+
+// App returns the view of the log for one app: a webhook.DedupStore and a
+// webhook.Recorder. Use it as both on the app's webhook.Server: Record
+// completes the row that Claim created, so Complete has nothing left to do.
+// When claims is false the view is a Recorder only (Claim always answers
+// ClaimOwned without touching the database), for use with another
+// DedupStore such as Redis; Record then inserts the row.
+func (l *MessageLog) App(appID string) *AppLog { return &AppLog{log: l, appID: appID} }
+
+// AppLog is the message log of one app; see MessageLog.App.
+type AppLog struct {
+	log   *MessageLog
+	appID string
+}
+
+var (
+	_ webhook.DedupStore = (*AppLog)(nil)
+	_ webhook.Recorder   = (*AppLog)(nil)
+)
+
+// Claim implements webhook.DedupStore.
+func (a *AppLog) Claim(ctx context.Context, key string, ttl time.Duration) (webhook.Claim, error) {
+	return a.log.Claim(ctx, a.appID, key, ttl)
+}
+
+// Complete implements webhook.DedupStore. The reply was stored by Record
+// (the Server records before it completes), so Complete does nothing.
+func (a *AppLog) Complete(ctx context.Context, key string, reply []byte, ttl time.Duration) error {
+	return nil
+}
+
+// Release implements webhook.DedupStore.
+func (a *AppLog) Release(ctx context.Context, key string) error {
+	return a.log.Release(ctx, a.appID, key)
+}
+
+// Record implements webhook.Recorder: it stores m with reply under
+// m.DedupKey(). A delivery whose key is already recorded is not stored again.
+func (a *AppLog) Record(ctx context.Context, m *message.Message, reply []byte) error {
+	_, err := a.log.Record(ctx, a.appID, m.DedupKey(), m, reply)
+	return err
+}
