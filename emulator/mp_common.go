@@ -38,6 +38,7 @@ var mpErrMsgs = map[int]string{
 	41006: "media_id missing",
 	44001: "empty media data",
 	44003: "empty news data",
+	44004: "empty content",
 	45002: "content size out of limit",
 	45008: "article size out of limit",
 	45015: "response out of time limit or subscription is canceled",
