@@ -1,0 +1,404 @@
+// Package wxhttp is the API caller shared by wxkit's WeChat clients (mp,
+// oauth, miniprogram, openplatform): it builds requests against a base URL,
+// injects the access_token query parameter, decodes JSON replies checking
+// errcode on every one (HTTP 200 included), invalidates a rejected token and
+// retries once, retries system-busy and minute-quota errors with backoff, and
+// keeps tokens out of every error it returns.
+package wxhttp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/wxkit/wxkit"
+	"github.com/wxkit/wxkit/token"
+)
+
+// Defaults of Client.
+const (
+	DefaultMaxAttempts = 4                // attempts for -1 / 45011
+	DefaultBaseDelay   = 200 * time.Millisecond
+	DefaultMaxDelay    = 5 * time.Second
+	DefaultMaxBody     = 16 << 20 // bytes of a reply
+)
+
+// Client calls one WeChat API host. Set the fields before first use; a
+// Client is then safe for concurrent use.
+type Client struct {
+	// BaseURL is the API host with a trailing slash, such as
+	// https://api.weixin.qq.com/. Request paths are relative to it.
+	BaseURL *url.URL
+	// HTTPClient sends the requests; nil means http.DefaultClient.
+	HTTPClient *http.Client
+	// Tokens supplies the access_token query parameter; nil sends none.
+	Tokens token.Source
+	// Invalidator is told about a token WeChat rejected (40001, 40014,
+	// 42001). Nil means Tokens, if it implements token.Invalidator; with
+	// neither, a rejected token is not retried.
+	Invalidator token.Invalidator
+	// MaxAttempts caps the attempts of a call that fails with -1 (system
+	// busy) or 45011 (minute quota); 0 means DefaultMaxAttempts.
+	MaxAttempts int
+	// BaseDelay and MaxDelay shape the exponential backoff between those
+	// attempts (with jitter); zero means the defaults. A retry whose delay
+	// would pass the ctx's deadline is not made.
+	BaseDelay, MaxDelay time.Duration
+	// MaxBody caps the size of a reply; 0 means DefaultMaxBody.
+	MaxBody int64
+	// Sleep waits d or until ctx is done; nil uses a timer (tests inject it).
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Logger receives a debug line per retry; nil discards. Tokens are
+	// never logged.
+	Logger *slog.Logger
+}
+
+// New returns a Client for baseURL (a missing trailing slash is added) that
+// sends through hc (nil: http.DefaultClient) and takes access tokens from
+// tokens (nil: none).
+func New(baseURL string, hc *http.Client, tokens token.Source) (*Client, error) {
+	u, err := ParseBaseURL(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{BaseURL: u, HTTPClient: hc, Tokens: tokens}, nil
+}
+
+// ParseBaseURL parses an absolute http(s) base URL and adds a missing
+// trailing slash.
+func ParseBaseURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("wxkit: base URL %q: %w", s, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("wxkit: base URL %q: want an absolute http or https URL", s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("wxkit: base URL %q: must not carry a query or fragment", s)
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	return u, nil
+}
+
+type noTokenKey struct{}
+
+// WithoutToken marks ctx so that requests made with it carry no access_token
+// (for the few endpoints that take the appid and secret instead).
+func WithoutToken(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noTokenKey{}, true)
+}
+
+func (c *Client) resolve(path string) (*url.URL, error) {
+	if c.BaseURL == nil {
+		return nil, errors.New("wxkit: client has no base URL")
+	}
+	if !strings.HasSuffix(c.BaseURL.Path, "/") {
+		return nil, fmt.Errorf("wxkit: base URL %q must have a trailing slash", c.BaseURL)
+	}
+	if strings.HasPrefix(path, "/") || strings.Contains(path, "://") {
+		return nil, fmt.Errorf("wxkit: path %q must be relative to the base URL", path)
+	}
+	u, err := c.BaseURL.Parse(path)
+	if err != nil {
+		return nil, fmt.Errorf("wxkit: path %q: %w", path, err)
+	}
+	if u.Query().Has("access_token") {
+		return nil, fmt.Errorf("wxkit: path %q: access_token is added by the client", path)
+	}
+	return u, nil
+}
+
+// NewRequest builds a request for path (relative to BaseURL, with an
+// optional query such as "cgi-bin/user/info?openid=x&lang=zh_CN") whose body,
+// unless nil, is body encoded as JSON (without HTML escaping). The body is
+// replayable (GetBody), as the token retry needs.
+func (c *Client) NewRequest(ctx context.Context, method, path string, body any) (*http.Request, error) {
+	u, err := c.resolve(path)
+	if err != nil {
+		return nil, err
+	}
+	var rd io.Reader
+	if body != nil {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(body); err != nil {
+			return nil, fmt.Errorf("wxkit: %s %s: encode request: %w", method, path, err)
+		}
+		rd = bytes.NewReader(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return nil, fmt.Errorf("wxkit: %s %s: %w", method, path, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	}
+	return req, nil
+}
+
+// NewBodyRequest builds a request for path with a raw body of the given
+// content type; the body is kept in memory so that it can be replayed.
+func (c *Client) NewBodyRequest(ctx context.Context, method, path, contentType string, body []byte) (*http.Request, error) {
+	u, err := c.resolve(path)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("wxkit: %s %s: %w", method, path, err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	return req, nil
+}
+
+// A FormFile is a file part of a multipart upload.
+type FormFile struct {
+	Field    string // form field name, e.g. "media"
+	FileName string
+	Content  io.Reader
+}
+
+// NewMultipartRequest builds a POST multipart/form-data request for path
+// (media upload) with the given fields and files, buffered so that it can
+// be replayed. maxSize caps the encoded body (0: no cap).
+func (c *Client) NewMultipartRequest(ctx context.Context, path string, fields map[string]string, files []FormFile, maxSize int64) (*http.Request, error) {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		if err := w.WriteField(k, v); err != nil {
+			return nil, fmt.Errorf("wxkit: POST %s: %w", path, err)
+		}
+	}
+	for _, f := range files {
+		fw, err := w.CreateFormFile(f.Field, f.FileName)
+		if err != nil {
+			return nil, fmt.Errorf("wxkit: POST %s: %w", path, err)
+		}
+		src := f.Content
+		if maxSize > 0 {
+			src = io.LimitReader(src, maxSize+1)
+		}
+		if _, err := io.Copy(fw, src); err != nil {
+			return nil, fmt.Errorf("wxkit: POST %s: read %s: %w", path, f.FileName, err)
+		}
+		if maxSize > 0 && int64(buf.Len()) > maxSize {
+			return nil, fmt.Errorf("wxkit: POST %s: upload larger than %d bytes", path, maxSize)
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("wxkit: POST %s: %w", path, err)
+	}
+	return c.NewBodyRequest(ctx, http.MethodPost, path, w.FormDataContentType(), buf.Bytes())
+}
+
+// Do sends req (with its context), decodes the JSON reply into v (which may
+// be nil) and returns a *wxkit.APIError for a non-zero errcode whatever the
+// HTTP status; see Client for token and busy retries. Errors never carry the
+// access_token.
+func (c *Client) Do(req *http.Request, v any) error {
+	_, err := c.send(req, func(resp *http.Response, body []byte, method, path string) error {
+		return decode(resp, body, method, path, v)
+	})
+	return err
+}
+
+// Response is a raw reply.
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+}
+
+// DoRaw sends req and returns the raw reply (for downloads such as
+// media/get). A reply that is a JSON object is still checked for errcode, so
+// a failed download is a *wxkit.APIError; a non-2xx status is an error.
+func (c *Client) DoRaw(req *http.Request) (*Response, error) {
+	return c.send(req, func(resp *http.Response, body []byte, method, path string) error {
+		if t := bytes.TrimSpace(body); len(t) > 0 && t[0] == '{' {
+			var e *wxkit.APIError
+			if err := wxkit.DecodeResponse(body, method, path, nil); errors.As(err, &e) {
+				return e
+			}
+		}
+		if resp.StatusCode/100 != 2 {
+			return fmt.Errorf("wxkit: %s %s: HTTP %d", method, path, resp.StatusCode)
+		}
+		return nil
+	})
+}
+
+// decode checks errcode and decodes a JSON reply.
+func decode(resp *http.Response, body []byte, method, path string, v any) error {
+	if resp.StatusCode/100 != 2 {
+		var e *wxkit.APIError
+		if err := wxkit.DecodeResponse(body, method, path, nil); errors.As(err, &e) {
+			return e
+		}
+		return fmt.Errorf("wxkit: %s %s: HTTP %d", method, path, resp.StatusCode)
+	}
+	return wxkit.DecodeResponse(body, method, path, v)
+}
+
+func (c *Client) maxAttempts() int {
+	if c.MaxAttempts > 0 {
+		return c.MaxAttempts
+	}
+	return DefaultMaxAttempts
+}
+
+// backoff returns the delay before attempt n+1 (n >= 1): exponential with
+// jitter in [d/2, d].
+func (c *Client) backoff(n int) time.Duration {
+	base, maxD := c.BaseDelay, c.MaxDelay
+	if base <= 0 {
+		base = DefaultBaseDelay
+	}
+	if maxD <= 0 {
+		maxD = DefaultMaxDelay
+	}
+	d := base
+	for i := 1; i < n && d < maxD; i++ {
+		d *= 2
+	}
+	d = min(d, maxD)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	if c.Sleep != nil {
+		return c.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Client) logger() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// send runs the attempt loop; check turns a reply into nil or an error.
+func (c *Client) send(req *http.Request, check func(*http.Response, []byte, string, string) error) (*Response, error) {
+	ctx := req.Context()
+	method := req.Method
+	path := strings.TrimPrefix(req.URL.Path, "/")
+	if c.BaseURL != nil {
+		path = strings.TrimPrefix(req.URL.Path, c.BaseURL.Path)
+	}
+	if err := bufferBody(req); err != nil {
+		return nil, fmt.Errorf("wxkit: %s %s: %w", method, path, err)
+	}
+	hc := c.HTTPClient
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	maxBody := c.MaxBody
+	if maxBody <= 0 {
+		maxBody = DefaultMaxBody
+	}
+	inv := c.Invalidator
+	if inv == nil {
+		inv, _ = c.Tokens.(token.Invalidator)
+	}
+	useToken := c.Tokens != nil && ctx.Value(noTokenKey{}) == nil && !req.URL.Query().Has("access_token")
+
+	tokenRetried := false
+	for attempt := 1; ; attempt++ {
+		r := req.Clone(ctx)
+		if req.GetBody != nil {
+			b, err := req.GetBody()
+			if err != nil {
+				return nil, fmt.Errorf("wxkit: %s %s: replay body: %w", method, path, err)
+			}
+			r.Body = b
+		}
+		var tok *token.Token
+		if useToken {
+			var err error
+			tok, err = c.Tokens.Token(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("wxkit: %s %s: access_token: %w", method, path, err)
+			}
+			q := r.URL.Query()
+			q.Set("access_token", tok.Value)
+			r.URL.RawQuery = q.Encode()
+		}
+		secret := ""
+		if tok != nil {
+			secret = tok.Value
+		}
+		resp, err := hc.Do(r)
+		if err != nil {
+			return nil, Scrub(fmt.Errorf("wxkit: %s %s: %w", method, path, err), secret)
+		}
+		body, err := wxkit.ReadLimited(resp.Body, maxBody)
+		resp.Body.Close()
+		if err != nil {
+			return nil, Scrub(fmt.Errorf("wxkit: %s %s: read reply: %w", method, path, err), secret)
+		}
+		err = check(resp, body, method, path)
+		if err == nil {
+			return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}, nil
+		}
+		err = Scrub(err, secret)
+		switch {
+		case tok != nil && inv != nil && !tokenRetried && wxkit.IsTokenRejected(err):
+			tokenRetried = true
+			c.logger().DebugContext(ctx, "wxkit: access_token rejected; invalidating and retrying", "method", method, "path", path, "err", err, "token", tok)
+			if ierr := inv.Invalidate(ctx, tok); ierr != nil {
+				return nil, errors.Join(err, Scrub(ierr, secret))
+			}
+			attempt-- // the token retry does not count against busy retries
+		case wxkit.IsRetryable(err) && attempt < c.maxAttempts():
+			d := c.backoff(attempt)
+			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
+				return nil, err
+			}
+			c.logger().DebugContext(ctx, "wxkit: platform busy; retrying", "method", method, "path", path, "err", err, "attempt", attempt, "delay", d)
+			if serr := c.sleep(ctx, d); serr != nil {
+				return nil, err
+			}
+		default:
+			return nil, err
+		}
+	}
+}
+
+// bufferBody makes req's body replayable.
+func bufferBody(req *http.Request) error {
+	if req.Body == nil || req.Body == http.NoBody || req.GetBody != nil {
+		return nil
+	}
+	b, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return fmt.Errorf("read request body: %w", err)
+	}
+	req.Body = io.NopCloser(bytes.NewReader(b))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	req.ContentLength = int64(len(b))
+	return nil
+}
