@@ -1,0 +1,105 @@
+package mp
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/wxkit/wxkit/internal/wxhttp"
+	"github.com/wxkit/wxkit/token"
+)
+
+// DefaultBaseURL is the WeChat API host.
+const DefaultBaseURL = "https://api.weixin.qq.com/"
+
+// An Option configures NewClient; it returns an error for an invalid value.
+type Option func(*config) error
+
+type config struct {
+	baseURL *url.URL
+	hc      *http.Client
+	tokens  token.Source
+	ticket  token.Source
+	store   token.Store
+	logger  *slog.Logger
+}
+
+// WithHTTPClient sets the *http.Client used for API calls and token fetches
+// (default http.DefaultClient).
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return errors.New("mp: WithHTTPClient: nil client")
+		}
+		c.hc = hc
+		return nil
+	}
+}
+
+// WithBaseURL sets the API host (default DefaultBaseURL): the emulator or an
+// httptest server. It must be an absolute http(s) URL; a missing trailing
+// slash is added, so that request paths resolve below it.
+func WithBaseURL(u string) Option {
+	return func(c *config) error {
+		p, err := wxhttp.ParseBaseURL(u)
+		if err != nil {
+			return err
+		}
+		c.baseURL = p
+		return nil
+	}
+}
+
+// WithTokenSource replaces the default access-token source (a
+// token.CachedSource over cgi-bin/stable_token): for example a token.Remote
+// reading the gateway's central token service, or an Open Platform
+// authorizer token. If src implements token.Invalidator it is told about
+// rejected tokens. With it, NewClient does not need the AppSecret.
+func WithTokenSource(src token.Source) Option {
+	return func(c *config) error {
+		if src == nil {
+			return errors.New("mp: WithTokenSource: nil source")
+		}
+		c.tokens = src
+		return nil
+	}
+}
+
+// WithTicketSource replaces the default jsapi_ticket source (a
+// token.CachedSource over cgi-bin/ticket/getticket).
+func WithTicketSource(src token.Source) Option {
+	return func(c *config) error {
+		if src == nil {
+			return errors.New("mp: WithTicketSource: nil source")
+		}
+		c.ticket = src
+		return nil
+	}
+}
+
+// WithStore sets the token.Store the default token and ticket sources keep
+// their values in (default: a token.MemoryStore private to the Client). Give
+// every process of a deployment the same store (store/redis, store/sqlite) so
+// that they share one access_token.
+func WithStore(s token.Store) Option {
+	return func(c *config) error {
+		if s == nil {
+			return errors.New("mp: WithStore: nil store")
+		}
+		c.store = s
+		return nil
+	}
+}
+
+// WithLogger sets the logger for retries and absorbed token-refresh failures
+// (default: discard). Tokens and secrets are never logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("mp: WithLogger: nil logger")
+		}
+		c.logger = l
+		return nil
+	}
+}
