@@ -14,64 +14,65 @@ import (
 func TestHandshake(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
-		server   webhook.Server
+		server   cfg
 		req      *http.Request
 		wantCode int
 		wantBody string
 	}{
 		{
 			name:     "plain",
-			server:   webhook.Server{Token: testToken},
+			server:   cfg{token: testToken},
 			req:      webhooktest.NewHandshakeRequest(testToken, "1234567890123456789", nil),
 			wantCode: 200, wantBody: "1234567890123456789",
 		},
 		{
 			name:     "plain echostr to a safe-mode server",
-			server:   webhook.Server{Token: testToken, EncodingAESKey: testAESKey, AppID: testAppID, Mode: webhook.ModeSafe},
+			server:   cfg{token: testToken, key: testAESKey, appID: testAppID, mode: webhook.ModeSafe},
 			req:      webhooktest.NewHandshakeRequest(testToken, "echo+with/odd=chars", nil),
 			wantCode: 200, wantBody: "echo+with/odd=chars",
 		},
 		{
 			name:     "encrypted echostr",
-			server:   webhook.Server{Token: testToken, EncodingAESKey: testAESKey, AppID: testAppID},
+			server:   cfg{token: testToken, key: testAESKey, appID: testAppID},
 			req:      webhooktest.NewEncryptedHandshakeRequest(testToken, testAESKey, testAppID, "5927782489442352469", nil),
 			wantCode: 200, wantBody: "5927782489442352469",
 		},
 		{
 			name:     "encrypted echostr for another AppID",
-			server:   webhook.Server{Token: testToken, EncodingAESKey: testAESKey, AppID: testAppID},
+			server:   cfg{token: testToken, key: testAESKey, appID: testAppID},
 			req:      webhooktest.NewEncryptedHandshakeRequest(testToken, testAESKey, "wxothe0000000000000", "5927782489442352469", nil),
 			wantCode: 403,
 		},
 		{
 			name:     "wrong token",
-			server:   webhook.Server{Token: testToken},
+			server:   cfg{token: testToken},
 			req:      webhooktest.NewHandshakeRequest("other-token", "123", nil),
 			wantCode: 403,
 		},
 		{
 			name:     "encrypted echostr, wrong token",
-			server:   webhook.Server{Token: testToken, EncodingAESKey: testAESKey, AppID: testAppID},
+			server:   cfg{token: testToken, key: testAESKey, appID: testAppID},
 			req:      webhooktest.NewEncryptedHandshakeRequest("other-token", testAESKey, testAppID, "123", nil),
 			wantCode: 403,
 		},
 		{
 			name:     "stale",
-			server:   webhook.Server{Token: testToken},
+			server:   cfg{token: testToken},
 			req:      webhooktest.NewHandshakeRequest(testToken, "123", &webhooktest.RequestOptions{Timestamp: time.Now().Add(-time.Hour).Unix()}),
 			wantCode: 403,
 		},
 		{
 			name:     "no echostr",
-			server:   webhook.Server{Token: testToken},
+			server:   cfg{token: testToken},
 			req:      webhooktest.NewHandshakeRequest(testToken, "", nil),
 			wantCode: 400,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			logger, logs := newLogger()
-			tc.server.Logger = logger
-			w := serve(&tc.server, tc.req)
+			s := tc.server.server()
+			s.Logger = logger
+			w := serve(s, tc.req)
 			if w.Code != tc.wantCode {
 				t.Fatalf("status %d, want %d (body %q, log %s)", w.Code, tc.wantCode, w.Body, logs)
 			}

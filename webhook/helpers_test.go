@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wxkit/wxkit/internal/corpus"
 	"github.com/wxkit/wxkit/message"
@@ -112,4 +113,17 @@ func mustParse(t *testing.T, b []byte) *message.Message {
 		t.Fatalf("message.Parse: %v", err)
 	}
 	return m
+}
+
+// cfg is a copyable description of a Server for test tables (a Server
+// itself must not be copied).
+type cfg struct {
+	token, appID, key string
+	mode              webhook.Mode
+	maxBody           int64
+	window            time.Duration
+}
+
+func (c cfg) server() *webhook.Server {
+	return &webhook.Server{Token: c.token, AppID: c.appID, EncodingAESKey: c.key, Mode: c.mode, MaxBodyBytes: c.maxBody, TimestampWindow: c.window}
 }

@@ -109,24 +109,25 @@ func TestCorpusEnvelopeTampered(t *testing.T) {
 		target := "/wx?timestamp=" + v.Timestamp + "&nonce=" + v.Nonce + "&encrypt_type=aes&msg_signature=" + v.MsgSignature
 		for _, tc := range []struct {
 			name   string
-			server webhook.Server
+			server cfg
 			target string
 			want   int
 		}{
-			{"other token", webhook.Server{Token: v.Token + "x", EncodingAESKey: v.EncodingAESKey, AppID: v.AppID, TimestampWindow: webhook.NoTimestampCheck}, target, 403},
-			{"other AppID", webhook.Server{Token: v.Token, EncodingAESKey: v.EncodingAESKey, AppID: "wxffffffffffffffff", TimestampWindow: webhook.NoTimestampCheck}, target, 403},
-			{"stale", webhook.Server{Token: v.Token, EncodingAESKey: v.EncodingAESKey, AppID: v.AppID}, target, 403},
-			{"other nonce", webhook.Server{Token: v.Token, EncodingAESKey: v.EncodingAESKey, AppID: v.AppID, TimestampWindow: webhook.NoTimestampCheck}, strings.Replace(target, "nonce="+v.Nonce, "nonce=1"+v.Nonce, 1), 403},
+			{"other token", cfg{token: v.Token + "x", key: v.EncodingAESKey, appID: v.AppID, window: webhook.NoTimestampCheck}, target, 403},
+			{"other AppID", cfg{token: v.Token, key: v.EncodingAESKey, appID: "wxffffffffffffffff", window: webhook.NoTimestampCheck}, target, 403},
+			{"stale", cfg{token: v.Token, key: v.EncodingAESKey, appID: v.AppID}, target, 403},
+			{"other nonce", cfg{token: v.Token, key: v.EncodingAESKey, appID: v.AppID, window: webhook.NoTimestampCheck}, strings.Replace(target, "nonce="+v.Nonce, "nonce=1"+v.Nonce, 1), 403},
 		} {
 			t.Run(v.ID+"/"+tc.name, func(t *testing.T) {
 				called := false
 				logger, logs := newLogger()
-				tc.server.Logger = logger
-				tc.server.Handler = webhook.HandlerFunc(func(context.Context, *message.Message) (message.Reply, error) {
+				srv := tc.server.server()
+				srv.Logger = logger
+				srv.Handler = webhook.HandlerFunc(func(context.Context, *message.Message) (message.Reply, error) {
 					called = true
 					return nil, nil
 				})
-				w := serve(&tc.server, httptest.NewRequest(http.MethodPost, tc.target, strings.NewReader(v.EnvelopeXML)))
+				w := serve(srv, httptest.NewRequest(http.MethodPost, tc.target, strings.NewReader(v.EnvelopeXML)))
 				if w.Code != tc.want || called {
 					t.Errorf("status %d, handler called %v; want %d, not called", w.Code, called, tc.want)
 				}
