@@ -159,38 +159,45 @@ func init() {
 
 // set stores n in the typed field f of m. ok is false when the text does not
 // fit the field (for example a non-numeric <CreateTime>), in which case the
-// caller keeps the element in Extra.
-func (f *field) set(m *Message, n node) (ok bool, err error) {
+// caller keeps the element in Extra. final is true when the stored value is
+// not the zero value: a later element of the same name then goes to Extra,
+// while an empty or zero one may still be replaced (so that AppendXML, which
+// omits zero values, renders a document that parses back the same).
+func (f *field) set(m *Message, n node) (ok, final bool, err error) {
 	if n.nested && f.kind != kCustom {
-		return false, nil
+		return false, false, nil
 	}
 	switch f.kind {
 	case kString:
 		*f.str(m) = n.text
+		return true, n.text != "", nil
 	case kInt64:
 		v, err := strconv.ParseInt(trimSpace(n.text), 10, 64)
 		if err != nil {
-			return false, nil
+			return false, false, nil
 		}
 		*f.i64(m) = v
+		return true, v != 0, nil
 	case kInt:
 		v, err := strconv.Atoi(trimSpace(n.text))
 		if err != nil {
-			return false, nil
+			return false, false, nil
 		}
 		*f.int(m) = v
+		return true, v != 0, nil
 	case kFloat:
 		v, err := strconv.ParseFloat(trimSpace(n.text), 64)
 		if err != nil {
-			return false, nil
+			return false, false, nil
 		}
 		*f.f64(m) = v
-	case kCustom:
+		return true, v != 0, nil
+	default: // kCustom
 		if err := f.parse(m, n); err != nil {
-			return false, err
+			return false, false, err
 		}
+		return true, true, nil
 	}
-	return true, nil
 }
 
 // appendTo renders the field when it is set (or always required).

@@ -45,11 +45,12 @@ func Parse(b []byte) (*Message, error) {
 		}
 		idx, ok := fieldIndex[n.name]
 		if ok && seen[idx>>6]&(1<<(idx&63)) == 0 {
-			ok, err = fields[idx].set(m, n)
+			var final bool
+			ok, final, err = fields[idx].set(m, n)
 			if err != nil {
 				return nil, err
 			}
-			if ok {
+			if final {
 				seen[idx>>6] |= 1 << (idx & 63)
 			}
 		} else {
