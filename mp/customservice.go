@@ -11,6 +11,11 @@ import "context"
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Service_Center_messages.html
 type CustomerServiceService service
 
+// CustomerService returns the service for the customer-service message endpoints.
+func (c *Client) CustomerService() *CustomerServiceService {
+	return (*CustomerServiceService)(&c.common)
+}
+
 // CustomMsgType is the msgtype of a customer-service message.
 type CustomMsgType string
 

@@ -17,6 +17,9 @@ import (
 // and return a *MenuError without a network call when it breaks them.
 type MenuService service
 
+// Menu returns the service for the custom-menu endpoints.
+func (c *Client) Menu() *MenuService { return (*MenuService)(&c.common) }
+
 // ButtonType is the action of a menu button (the "type" field).
 type ButtonType string
 
@@ -163,7 +166,7 @@ func (s *MenuService) Create(ctx context.Context, menu *Menu) error {
 	if menu.MatchRule != nil {
 		return fmt.Errorf("mp: Menu.Create: menu has a MatchRule; use AddConditional")
 	}
-	if err := s.validate(menu); err != nil {
+	if err := s.validate(ctx, menu); err != nil {
 		return err
 	}
 	body := Menu{Buttons: menu.Buttons}
@@ -211,7 +214,7 @@ func (s *MenuService) AddConditional(ctx context.Context, menu *Menu) (MenuID, e
 	if menu == nil {
 		return 0, fmt.Errorf("mp: Menu.AddConditional: nil menu")
 	}
-	if err := s.validate(menu); err != nil {
+	if err := s.validate(ctx, menu); err != nil {
 		return 0, err
 	}
 	body := Menu{Buttons: menu.Buttons, MatchRule: menu.MatchRule}

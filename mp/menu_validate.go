@@ -1,6 +1,7 @@
 package mp
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/wxkit/wxkit"
@@ -217,4 +218,38 @@ func rangeText(min, max int) string {
 	default:
 		return fmt.Sprintf("at least %d", min)
 	}
+}
+
+// menuLimitsKey is the context key of ContextWithMenuLimits.
+type menuLimitsKey struct{}
+
+// menuLimitsValue is the value under menuLimitsKey; off disables validation.
+type menuLimitsValue struct {
+	limits MenuLimits
+	off    bool
+}
+
+// ContextWithMenuLimits returns a ctx under which MenuService.Create and
+// AddConditional validate menus against l instead of DefaultMenuLimits().
+func ContextWithMenuLimits(ctx context.Context, l MenuLimits) context.Context {
+	return context.WithValue(ctx, menuLimitsKey{}, menuLimitsValue{limits: l})
+}
+
+// ContextWithoutMenuValidation returns a ctx under which MenuService.Create
+// and AddConditional send menus without validating them, leaving every
+// check to WeChat (whose errors are then *wxkit.APIError, not *MenuError).
+func ContextWithoutMenuValidation(ctx context.Context) context.Context {
+	return context.WithValue(ctx, menuLimitsKey{}, menuLimitsValue{off: true})
+}
+
+// validate checks m against the limits in effect for ctx.
+func (s *MenuService) validate(ctx context.Context, m *Menu) error {
+	v, ok := ctx.Value(menuLimitsKey{}).(menuLimitsValue)
+	switch {
+	case !ok:
+		return DefaultMenuLimits().Validate(m)
+	case v.off:
+		return nil
+	}
+	return v.limits.Validate(m)
 }

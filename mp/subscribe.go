@@ -9,6 +9,9 @@ import "context"
 // WeChat docs: https://developers.weixin.qq.com/doc/service/api/notify/notify/api_sendnewsubscribemsg.html
 type SubscribeService service
 
+// Subscribe returns the service for the subscription-notification endpoint.
+func (c *Client) Subscribe() *SubscribeService { return (*SubscribeService)(&c.common) }
+
 // SubscribeValue is one keyword value of a subscription notification
 // ({"value": "..."}). Each keyword kind has its own rules (thing: at most
 // 20 characters; number: digits; time: a date-time, ...).

@@ -10,6 +10,9 @@ import (
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Template_Message_Interface.html
 type TemplateService service
 
+// Template returns the service for the template-message endpoints.
+func (c *Client) Template() *TemplateService { return (*TemplateService)(&c.common) }
+
 // TemplateValue is one keyword of a template message. Color ("#173177") is
 // ignored by current WeChat clients but still accepted.
 type TemplateValue struct {

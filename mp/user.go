@@ -13,6 +13,9 @@ import (
 // follower list and remarks. Tags are in TagService.
 type UserService service
 
+// User returns the service for the follower endpoints.
+func (c *Client) User() *UserService { return (*UserService)(&c.common) }
+
 // Lang is the language of the place names in a User (lang parameter).
 type Lang string
 

@@ -15,6 +15,9 @@ import (
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/User_Management/User_Tag_Management.html
 type TagService service
 
+// Tag returns the service for the user-tag endpoints.
+func (c *Client) Tag() *TagService { return (*TagService)(&c.common) }
+
 // Tag is a user tag. Count (the number of users carrying it) is set by
 // List only.
 type Tag struct {
