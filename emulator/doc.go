@@ -30,6 +30,28 @@
 //	GET    /_emulator/stats                   Stats
 //	DELETE /_emulator/stats                   resets the counters
 //
+// A push, for example:
+//
+//	POST /_emulator/apps/wx0123456789abcdef/push
+//	{"user":"oWxkt1Qy6Fh0bK7Xc2Lp9Tn3Rs4A","type":"text","content":"hello"}
+//
+//	200 {"appid":"wx0123456789abcdef","user":"oWxkt1Qy6Fh0bK7Xc2Lp9Tn3Rs4A",
+//	     "message":{"to_user_name":"gh_0123456789ab","from_user_name":"oWxkt1...","create_time":1740794400,
+//	                "msg_type":"text","content":"hello","msg_id":"7476740545287438337","xml":"<xml>...</xml>"},
+//	     "attempts":[{"status":200,"duration":"1.2ms","body":"<xml><Encrypt>...</xml>"}],
+//	     "reply":{"type":"text","content":"world","create_time":1740794400,"encrypted":true,"xml":"<xml>...</xml>"},
+//	     "no_reply":false,"user_sees":"world"}
+//
+// A failed push has "user_sees":"该公众号暂时无法提供服务，请稍后再试" and an "error".
+//
+// # Extending the route table
+//
+// Files of this package register platform routes from init() with
+// handle(path, handler); handlers check the token with requireToken, answer
+// with writeJSON / writeErr / writeErrMsg / writeAPIError (so that stats see
+// the errcode), count daily quotas with app.takeQuota and dailyLimit, and
+// keep per-app state in a struct reached through appExt.
+//
 // # Platform APIs served here
 //
 //	GET  /cgi-bin/token                  access_token (2000/day, 5-minute overlap)

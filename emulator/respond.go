@@ -185,14 +185,17 @@ func (e *Emulator) requestAppID(r *http.Request) string {
 		}
 		return ""
 	}
-	if r.Body == nil || r.Method != http.MethodPost {
+	if r.Body == nil || r.Method != http.MethodPost ||
+		strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
 		return ""
 	}
-	b, err := wxkit.ReadLimited(r.Body, maxBody)
-	_ = r.Body.Close()
-	r.Body = io.NopCloser(bytes.NewReader(b))
-	if err != nil {
-		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), errReader{err}))
+	// Peek at most maxBody bytes and hand the handler the whole body back.
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(b), r.Body), r.Body}
+	if err != nil || len(b) > maxBody {
 		return ""
 	}
 	t := bytes.TrimSpace(b)
@@ -207,11 +210,6 @@ func (e *Emulator) requestAppID(r *http.Request) string {
 	}
 	return ""
 }
-
-// errReader returns err on every Read.
-type errReader struct{ err error }
-
-func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 // readBody reads a platform request body (at most 1 MiB).
 func readBody(r *http.Request) ([]byte, error) {
