@@ -56,6 +56,13 @@ type JSSDK struct {
 	NonceStr func() (string, error)
 }
 
+// JSSDK returns a JS-SDK signer for the client's app, using the client's
+// jsapi_ticket source (see WithTicketSource). Each call returns a new
+// *JSSDK; set its Now or NonceStr fields to control the signing in tests.
+//
+// WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/OA_Web_Apps/JS-SDK.html#62
+func (c *Client) JSSDK() *JSSDK { return &JSSDK{AppID: c.appID, Ticket: c.jsapiTicket} }
+
 // ErrInvalidPageURL is returned (wrapped) by JSSDK.Sign when the page URL
 // is not an absolute http(s) URL.
 var ErrInvalidPageURL = errors.New("wxkit: jssdk: invalid page URL")

@@ -251,3 +251,43 @@ func TestJSSDKSignEmulator(t *testing.T) {
 		}
 	}
 }
+
+// TestClientJSSDKEmulator signs through mp.Client's own ticket source
+// (stable_token → getticket) against the emulator.
+func TestClientJSSDKEmulator(t *testing.T) {
+	t.Parallel()
+	const (
+		appID  = "wx0123456789abcdef"
+		secret = "0123456789abcdef0123456789abcdef"
+	)
+	e, err := emulator.New(emulator.Config{Apps: []emulator.AppConfig{{AppID: appID, Secret: secret, Token: "wxkittoken"}}})
+	if err != nil {
+		t.Fatalf("emulator.New = %v", err)
+	}
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	c, err := NewClient(appID, secret, WithBaseURL(srv.URL), WithHTTPClient(srv.Client()))
+	if err != nil {
+		t.Fatalf("NewClient = %v", err)
+	}
+	j := c.JSSDK()
+	j.NonceStr = func() (string, error) { return "Wm3WZYTPz0wzccnW", nil }
+	j.Now = func() time.Time { return time.Unix(1414587457, 0) }
+	const page = "https://app.example/pay?order=7"
+	cfg, err := j.Sign(t.Context(), page+"#x")
+	if err != nil {
+		t.Fatalf("Sign = %v", err)
+	}
+	ticket, err := c.JSAPITicket(t.Context())
+	if err != nil {
+		t.Fatalf("JSAPITicket = %v", err)
+	}
+	sum := sha1.Sum([]byte("jsapi_ticket=" + ticket.Value + "&noncestr=Wm3WZYTPz0wzccnW&timestamp=1414587457&url=" + page))
+	want := &JSSDKConfig{AppID: appID, Timestamp: 1414587457, NonceStr: "Wm3WZYTPz0wzccnW", Signature: hex.EncodeToString(sum[:])}
+	if diff := cmp.Diff(want, cfg); diff != "" {
+		t.Errorf("Sign mismatch (-want +got):\n%s", diff)
+	}
+	if n := e.Stats().Count("/cgi-bin/ticket/getticket", appID).Calls; n != 1 {
+		t.Errorf("getticket called %d times, want 1", n)
+	}
+}
