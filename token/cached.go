@@ -9,8 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 )
 
 // CachedSource is a Source that shares one token among every process using
@@ -19,7 +17,8 @@ import (
 //
 //  1. serves the token from process memory while it is fresh (for at most
 //     the local TTL, default one minute);
-//  2. otherwise, in a single flight per process, reads the store and
+//  2. otherwise, in a single flight per process (callers wait for one
+//     load; it is abandoned when all of them have given up), reads the store and
 //     returns the stored token if it is fresh;
 //  3. otherwise leases the key (Store.Lock), reads the store again
 //     (double-checked), fetches from the upstream Source, stores the new
@@ -41,9 +40,9 @@ type CachedSource struct {
 	fetch Source
 	cfg   cacheConfig
 
-	group        singleflight.Group
 	local        atomic.Pointer[localEntry]
 	mu           sync.Mutex
+	flight       *flight   // the in-process load in progress, if any
 	lastFailedAt time.Time // last failed proactive refresh
 }
 
@@ -94,22 +93,53 @@ func (c *CachedSource) Token(ctx context.Context) (*Token, error) {
 	if e := c.local.Load(); e != nil && now.Before(e.until) && e.tok.validAt(now) {
 		return e.tok, nil
 	}
-	ch := c.group.DoChan("", func() (any, error) {
-		// The load outlives the caller that started it: other callers may be
-		// waiting on it with longer deadlines. It is bounded by the lease.
+	c.mu.Lock()
+	f := c.flight
+	if f == nil {
+		// The load outlives the caller that started it (others may be
+		// waiting on it with later deadlines); it is canceled when every
+		// waiting caller has given up, and bounded by the lease.
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*c.cfg.lockTTL)
-		defer cancel()
-		return c.load(lctx)
-	})
+		f = &flight{done: make(chan struct{}), cancel: cancel}
+		c.flight = f
+		go func() {
+			tok, err := c.load(lctx)
+			cancel()
+			c.mu.Lock()
+			f.tok, f.err = tok, err
+			if c.flight == f {
+				c.flight = nil
+			}
+			c.mu.Unlock()
+			close(f.done)
+		}()
+	}
+	f.waiters++
+	c.mu.Unlock()
 	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return nil, r.Err
-		}
-		return r.Val.(*Token), nil
+	case <-f.done:
+		return f.tok, f.err
 	case <-ctx.Done():
+		c.mu.Lock()
+		f.waiters--
+		if f.waiters == 0 {
+			f.cancel()
+			if c.flight == f {
+				c.flight = nil
+			}
+		}
+		c.mu.Unlock()
 		return nil, fmt.Errorf("token: %s: %w", c.key, ctx.Err())
 	}
+}
+
+// flight is one in-process load shared by the callers waiting on it.
+type flight struct {
+	done    chan struct{}
+	cancel  context.CancelFunc
+	waiters int // guarded by CachedSource.mu
+	tok     *Token
+	err     error
 }
 
 // setLocal remembers t in process memory.
