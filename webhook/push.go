@@ -343,10 +343,13 @@ type call struct {
 	reply message.Reply
 	err   error
 	state atomic.Int32
-	done  chan struct{} // capacity 1; signalled when finished in time
+	// done (capacity 1) is signalled when the Handler finished in time. It
+	// is made afresh for every call rather than pooled: a channel must not
+	// outlive a testing/synctest bubble.
+	done chan struct{}
 }
 
-var callPool = sync.Pool{New: func() any { return &call{done: make(chan struct{}, 1)} }}
+var callPool = sync.Pool{New: func() any { return new(call) }}
 
 // errPanic marks a Handler panic; the value and stack are in the log line.
 var errPanic = errors.New("webhook: handler panicked")
@@ -376,7 +379,7 @@ func (c *call) invoke() (r message.Reply, err error) {
 }
 
 func (c *call) put() {
-	c.s, c.ctx, c.m, c.reply, c.err = nil, nil, nil, nil, nil
+	c.s, c.ctx, c.m, c.reply, c.err, c.done = nil, nil, nil, nil, nil, nil
 	c.state.Store(callRunning)
 	callPool.Put(c)
 }
@@ -386,7 +389,7 @@ func (c *call) put() {
 // LateReply from the Handler's goroutine).
 func (s *Server) call(ctx context.Context, m *message.Message) message.Reply {
 	c := callPool.Get().(*call)
-	c.s, c.ctx, c.m = s, ctx, m
+	c.s, c.ctx, c.m, c.done = s, ctx, m, make(chan struct{}, 1)
 	go c.run()
 	select {
 	case <-c.done:
