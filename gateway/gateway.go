@@ -140,6 +140,9 @@ func (g *Gateway) buildRoutes() error {
 	for i := range g.cfg.Apps {
 		a := &g.cfg.Apps[i]
 		alog := g.msgLog.App(a.AppID)
+		if wh.Dedup != DedupStore {
+			alog = g.msgLog.Recorder(a.AppID)
+		}
 		srv := &webhook.Server{
 			AppID:           a.AppID,
 			Token:           a.Token,
@@ -290,7 +293,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return fmt.Errorf("gateway: serve: %w", err)
 	case <-ctx.Done():
 	}
-	g.logger.Info("gateway: shutting down")
+	b, n := g.msgLog.Stats()
+	g.logger.Info("gateway: shutting down", slog.Int64("log_batches", b), slog.Int64("log_ops", n))
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -67,8 +68,18 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if path := os.Getenv("WXKIT_CPUPROFILE"); path != "" {
+		// Profiling aid for benchmarks: a CPU profile of the whole run.
+		if f, err := os.Create(path); err == nil {
+			if err := pprof.StartCPUProfile(f); err == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
+	}
 	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr}
-	if err := m.Run(ctx, os.Args[1:]); err != nil {
+	err := m.Run(ctx, os.Args[1:])
+	pprof.StopCPUProfile()
+	if err != nil {
 		var ee *exitError
 		if errors.As(err, &ee) {
 			if ee.msg != "" {

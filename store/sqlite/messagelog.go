@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wxkit/wxkit/message"
@@ -38,7 +40,14 @@ type MessageLog struct {
 	closed    chan struct{}
 
 	stmts logStmts
+
+	batches, opsCount atomic.Int64
 }
+
+// Stats reports the number of transactions the writer has committed (or
+// tried to) and the operations they held; ops/batches is the mean batch
+// size.
+func (l *MessageLog) Stats() (batches, ops int64) { return l.batches.Load(), l.opsCount.Load() }
 
 // LoggedMessage is one row of the message log.
 type LoggedMessage struct {
@@ -119,8 +128,9 @@ type logOp struct {
 	appID string
 	key   string
 	lease time.Duration
-	m     *message.Message
-	reply []byte
+	m       *message.Message
+	reply   []byte
+	claimed bool // opRecord: a pending row was claimed for the key
 
 	// results
 	claim  webhook.Claim
@@ -241,6 +251,7 @@ func (l *MessageLog) writer() {
 		case op = <-l.ops:
 		case <-l.quit:
 			// Drain what was queued before Close.
+			batch = batch[:0]
 			for {
 				select {
 				case op := <-l.ops:
@@ -258,17 +269,26 @@ func (l *MessageLog) writer() {
 			}
 		}
 		batch = append(batch[:0], op)
-	fill:
-		for len(batch) < l.maxBatch {
+		// Collect what the other requests queue meanwhile. Yielding lets
+		// the handlers that are ready to run (on a busy single core, most
+		// of them) reach the queue before the transaction starts, so one
+		// commit serves them all.
+		for yields := 0; len(batch) < l.maxBatch; {
 			select {
 			case op := <-l.ops:
 				batch = append(batch, op)
+				continue
 			default:
-				break fill
 			}
+			if yields == 2 {
+				break
+			}
+			yields++
+			runtime.Gosched()
 		}
 		l.commit(batch)
 		clear(batch)
+		batch = batch[:0]
 	}
 }
 
@@ -276,6 +296,8 @@ func (l *MessageLog) writer() {
 // transaction fails, every operation of the batch fails with its error.
 func (l *MessageLog) commit(batch []*logOp) {
 	ctx := context.Background()
+	l.batches.Add(1)
+	l.opsN(len(batch))
 	err := l.runBatch(ctx, batch)
 	for _, op := range batch {
 		if err != nil {
@@ -286,30 +308,27 @@ func (l *MessageLog) commit(batch []*logOp) {
 }
 
 func (l *MessageLog) runBatch(ctx context.Context, batch []*logOp) (err error) {
-	tx, err := l.conn.BeginTx(ctx, nil)
-	if err != nil {
+	// The writer owns its connection, so it drives the transaction itself
+	// and uses the statements prepared on the connection directly
+	// (database/sql's Tx.Stmt would prepare them again in every
+	// transaction).
+	if _, err := l.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return fmt.Errorf("sqlite: message log: begin: %w", err)
 	}
 	defer func() {
 		if err != nil {
-			tx.Rollback()
+			l.conn.ExecContext(ctx, "ROLLBACK")
 		}
 	}()
 	now := l.now()
 	nowMS := now.UnixMilli()
-	var claimInsert, claimSelect, claimTakeover, recordUpdate, recordInsert, release *sql.Stmt
-	stmt := func(p **sql.Stmt, s *sql.Stmt) *sql.Stmt {
-		if *p == nil {
-			*p = tx.StmtContext(ctx, s)
-		}
-		return *p
-	}
+	st := &l.stmts
 	for _, op := range batch {
 		op.err = nil
 		switch op.kind {
 		case opClaim:
 			lease := nowMS + op.lease.Milliseconds()
-			res, err := stmt(&claimInsert, l.stmts.claimInsert).ExecContext(ctx, op.appID, op.key, lease, nowMS)
+			res, err := st.claimInsert.ExecContext(ctx, op.appID, op.key, lease, nowMS)
 			if err != nil {
 				return fmt.Errorf("sqlite: message log: claim: %w", err)
 			}
@@ -320,7 +339,7 @@ func (l *MessageLog) runBatch(ctx context.Context, batch []*logOp) (err error) {
 			var state int
 			var until int64
 			var reply []byte
-			if err := stmt(&claimSelect, l.stmts.claimSelect).QueryRowContext(ctx, op.appID, op.key).Scan(&state, &until, &reply); err != nil {
+			if err := st.claimSelect.QueryRowContext(ctx, op.appID, op.key).Scan(&state, &until, &reply); err != nil {
 				return fmt.Errorf("sqlite: message log: claim: %w", err)
 			}
 			switch {
@@ -329,7 +348,7 @@ func (l *MessageLog) runBatch(ctx context.Context, batch []*logOp) (err error) {
 			case until > nowMS:
 				op.claim = webhook.Claim{State: webhook.ClaimPending}
 			default: // the holder's lease has expired: take over
-				if _, err := stmt(&claimTakeover, l.stmts.claimTakeover).ExecContext(ctx, lease, nowMS, op.appID, op.key); err != nil {
+				if _, err := st.claimTakeover.ExecContext(ctx, lease, nowMS, op.appID, op.key); err != nil {
 					return fmt.Errorf("sqlite: message log: claim: %w", err)
 				}
 				op.claim = webhook.Claim{State: webhook.ClaimOwned}
@@ -338,31 +357,35 @@ func (l *MessageLog) runBatch(ctx context.Context, batch []*logOp) (err error) {
 			m := op.m
 			args := []any{nowMS, m.FromUserName, m.ToUserName, string(m.MsgType), string(m.Event), m.MsgID, m.CreateTime,
 				m.Raw, nonNil(op.reply), op.appID, op.key}
-			res, err := stmt(&recordUpdate, l.stmts.recordUpdate).ExecContext(ctx, args...)
-			if err != nil {
-				return fmt.Errorf("sqlite: message log: record: %w", err)
+			if op.claimed {
+				res, err := st.recordUpdate.ExecContext(ctx, args...)
+				if err != nil {
+					return fmt.Errorf("sqlite: message log: record: %w", err)
+				}
+				if n, _ := res.RowsAffected(); n == 1 {
+					op.stored = true
+					continue
+				}
 			}
-			if n, _ := res.RowsAffected(); n == 1 {
-				op.stored = true
-				continue
-			}
-			res, err = stmt(&recordInsert, l.stmts.recordInsert).ExecContext(ctx, args...)
+			res, err := st.recordInsert.ExecContext(ctx, args...)
 			if err != nil {
 				return fmt.Errorf("sqlite: message log: record: %w", err)
 			}
 			n, _ := res.RowsAffected()
 			op.stored = n == 1
 		case opRelease:
-			if _, err := stmt(&release, l.stmts.release).ExecContext(ctx, op.appID, op.key); err != nil {
+			if _, err := st.release.ExecContext(ctx, op.appID, op.key); err != nil {
 				return fmt.Errorf("sqlite: message log: release: %w", err)
 			}
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if _, err := l.conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return fmt.Errorf("sqlite: message log: commit: %w", err)
 	}
 	return nil
 }
+
+func (l *MessageLog) opsN(n int) { l.opsCount.Add(int64(n)) }
 
 func nonNil(b []byte) []byte {
 	if b == nil {
@@ -371,9 +394,9 @@ func nonNil(b []byte) []byte {
 	return b
 }
 
-func (l *MessageLog) do(ctx context.Context, kind opKind, appID, key string, lease time.Duration, m *message.Message, reply []byte) (webhook.Claim, bool, error) {
+func (l *MessageLog) do(ctx context.Context, kind opKind, appID, key string, lease time.Duration, m *message.Message, reply []byte, claimed bool) (webhook.Claim, bool, error) {
 	op := opPool.Get().(*logOp)
-	op.kind, op.appID, op.key, op.lease, op.m, op.reply = kind, appID, key, lease, m, reply
+	op.kind, op.appID, op.key, op.lease, op.m, op.reply, op.claimed = kind, appID, key, lease, m, reply, claimed
 	err := l.submit(ctx, op)
 	claim, stored := op.claim, op.stored
 	if err == nil || !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrClosed) {
@@ -385,12 +408,12 @@ func (l *MessageLog) do(ctx context.Context, kind opKind, appID, key string, lea
 }
 
 // Record stores m (its plaintext XML, m.Raw) with reply under (appID, key):
-// it completes the row claimed by Claim, or inserts one when none was
-// claimed. It reports whether a row was written: false when the key was
-// already recorded (a duplicate is never stored twice). It returns after
-// the row has committed.
-func (l *MessageLog) Record(ctx context.Context, appID, key string, m *message.Message, reply []byte) (stored bool, err error) {
-	_, stored, err = l.do(ctx, opRecord, appID, key, 0, m, reply)
+// when claimed it completes the row taken by Claim, otherwise (or when that
+// row is gone) it inserts one. It reports whether a row was written: false
+// when the key was already recorded (a duplicate is never stored twice). It
+// returns after the row has committed.
+func (l *MessageLog) Record(ctx context.Context, appID, key string, m *message.Message, reply []byte, claimed bool) (stored bool, err error) {
+	_, stored, err = l.do(ctx, opRecord, appID, key, 0, m, reply, claimed)
 	return stored, err
 }
 
@@ -399,13 +422,13 @@ func (l *MessageLog) Record(ctx context.Context, appID, key string, m *message.M
 // pending while its lease runs; an expired lease is taken over). Exactly one
 // of concurrent Claims, in any process sharing the file, gets ClaimOwned.
 func (l *MessageLog) Claim(ctx context.Context, appID, key string, ttl time.Duration) (webhook.Claim, error) {
-	c, _, err := l.do(ctx, opClaim, appID, key, ttl, nil, nil)
+	c, _, err := l.do(ctx, opClaim, appID, key, ttl, nil, nil, false)
 	return c, err
 }
 
 // Release deletes a pending row of (appID, key); done rows stay.
 func (l *MessageLog) Release(ctx context.Context, appID, key string) error {
-	_, _, err := l.do(ctx, opRelease, appID, key, 0, nil, nil)
+	_, _, err := l.do(ctx, opRelease, appID, key, 0, nil, nil, false)
 	return err
 }
 
@@ -467,18 +490,23 @@ func scanLogged(s scanner) (*LoggedMessage, error) {
 	return &m, nil
 }
 
-// App returns the view of the log for one app: a webhook.DedupStore and a
-// webhook.Recorder. Use it as both on the app's webhook.Server: Record
-// completes the row that Claim created, so Complete has nothing left to do.
-// When claims is false the view is a Recorder only (Claim always answers
-// ClaimOwned without touching the database), for use with another
-// DedupStore such as Redis; Record then inserts the row.
-func (l *MessageLog) App(appID string) *AppLog { return &AppLog{log: l, appID: appID} }
+// App returns the view of the log for one app that is both the
+// webhook.DedupStore and the webhook.Recorder of the app's webhook.Server:
+// Claim inserts a pending row and Record completes it, so Complete has
+// nothing left to do.
+func (l *MessageLog) App(appID string) *AppLog { return &AppLog{log: l, appID: appID, claims: true} }
 
-// AppLog is the message log of one app; see MessageLog.App.
+// Recorder returns the view of the log for one app as a webhook.Recorder
+// only, for a Server whose DedupStore is something else (memory, Redis):
+// Record inserts the row, unless the key is already recorded.
+func (l *MessageLog) Recorder(appID string) *AppLog { return &AppLog{log: l, appID: appID} }
+
+// AppLog is the message log of one app; see MessageLog.App and
+// MessageLog.Recorder.
 type AppLog struct {
-	log   *MessageLog
-	appID string
+	log    *MessageLog
+	appID  string
+	claims bool
 }
 
 var (
@@ -505,6 +533,6 @@ func (a *AppLog) Release(ctx context.Context, key string) error {
 // Record implements webhook.Recorder: it stores m with reply under
 // m.DedupKey(). A delivery whose key is already recorded is not stored again.
 func (a *AppLog) Record(ctx context.Context, m *message.Message, reply []byte) error {
-	_, err := a.log.Record(ctx, a.appID, m.DedupKey(), m, reply)
+	_, err := a.log.Record(ctx, a.appID, m.DedupKey(), m, reply, a.claims)
 	return err
 }
