@@ -124,10 +124,10 @@ const (
 
 // logOp is one queued operation and its result.
 type logOp struct {
-	kind  opKind
-	appID string
-	key   string
-	lease time.Duration
+	kind    opKind
+	appID   string
+	key     string
+	lease   time.Duration
 	m       *message.Message
 	reply   []byte
 	claimed bool // opRecord: a pending row was claimed for the key
