@@ -96,3 +96,8 @@ func wantCode(t *testing.T, what string, err error, code int) {
 		t.Fatalf("%s = %v, want errcode %d", what, err, code)
 	}
 }
+
+// emulatorFault makes every call of path answer errcode code.
+func emulatorFault(path string, code int) emulator.Fault {
+	return emulator.Fault{Path: path, ErrCode: code, Count: -1}
+}
