@@ -27,7 +27,7 @@ import (
 
 // Defaults of Client.
 const (
-	DefaultMaxAttempts = 4                // attempts for -1 / 45011
+	DefaultMaxAttempts = 4 // attempts for -1 / 45011
 	DefaultBaseDelay   = 200 * time.Millisecond
 	DefaultMaxDelay    = 5 * time.Second
 	DefaultMaxBody     = 16 << 20 // bytes of a reply
