@@ -82,6 +82,10 @@ type AppConfig struct {
 type OAuthConfig struct {
 	// Domains are the 网页授权域名 allowed in redirect_uri (host[:port]).
 	Domains []string `yaml:"domains" json:"domains,omitempty"`
+	// AutoApprove, when set, is the openid of one of the app's users who
+	// consents at once on the authorize page, for both scopes, with no page
+	// shown: for automated tests, which have no one to press 允许.
+	AutoApprove string `yaml:"auto_approve" json:"auto_approve,omitempty"`
 }
 
 // UserConfig is one WeChat user as seen by one account.
@@ -293,6 +297,9 @@ func (c Config) Validate() error {
 			if u.Sex < 0 || u.Sex > 2 {
 				return bad(fmt.Sprintf("%susers[%d].sex", p, j), "must be 0, 1 or 2")
 			}
+		}
+		if aa := a.OAuth.AutoApprove; aa != "" && !openids[aa] {
+			return bad(p+"oauth.auto_approve", "%q is not one of the app's users", aa)
 		}
 	}
 	return nil

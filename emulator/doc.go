@@ -57,6 +57,14 @@
 //	GET  /cgi-bin/token                  access_token (2000/day, 5-minute overlap)
 //	POST /cgi-bin/stable_token           stable access_token (force_refresh 20/day, 30 s apart)
 //	GET  /cgi-bin/ticket/getticket       jsapi / wx_card ticket
+//	GET  /connect/oauth2/authorize       web authorization (consent page for snsapi_userinfo,
+//	                                     silent for snsapi_base, apps[].oauth.auto_approve for tests)
+//	GET  /sns/oauth2/access_token        code → sns access_token (codes single use, 5 minutes)
+//	GET  /sns/oauth2/refresh_token       refresh_token (30 days)
+//	GET  /sns/userinfo                   user profile (snsapi_userinfo only, else 48001)
+//	GET  /sns/auth                       sns access_token check
+//	     /cgi-bin/menu/…, user/…, tags/…, message/…, media/…, material/…, qrcode/…
+//	                                     the Official Account APIs (see mp_*.go)
 //
 // Every API that takes an access_token checks it first: 41001 missing,
 // 40014 malformed, 40001 unknown or superseded, 42001 expired. Every errmsg

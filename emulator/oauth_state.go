@@ -85,6 +85,7 @@ func oauthOf(a *app) *oauthState {
 		st.codes = make(map[string]*oauthCode)
 		st.access = make(map[string]*snsAccess)
 		st.refresh = make(map[string]*oauthGrant)
+		st.autoApprove = a.cfg.OAuth.AutoApprove
 	}
 	st.mu.Unlock()
 	return st

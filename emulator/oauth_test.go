@@ -632,3 +632,24 @@ func TestSNSAuth(t *testing.T) {
 		t.Errorf("expired: %+v, want 42001", r)
 	}
 }
+
+func TestOAuthAutoApproveFromConfig(t *testing.T) {
+	cfg := DefaultConfig()
+	user := cfg.Apps[0].Users[1].OpenID
+	cfg.Apps[0].OAuth.AutoApprove = user
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := e.IssueOAuthCode(cfg.Apps[0].AppID, user, "snsapi_base")
+	if err != nil || code == "" {
+		t.Fatalf("IssueOAuthCode = %q, %v", code, err)
+	}
+	if got := oauthOf(e.app(cfg.Apps[0].AppID)).autoApprove; got != user {
+		t.Errorf("autoApprove = %q, want %q from config", got, user)
+	}
+	cfg.Apps[0].OAuth.AutoApprove = "oNotAUser"
+	if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "apps[0].oauth.auto_approve") {
+		t.Errorf("New(auto_approve of a stranger) = %v, want an error naming apps[0].oauth.auto_approve", err)
+	}
+}
