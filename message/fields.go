@@ -147,11 +147,45 @@ var fields = []field{
 // fieldIndex maps a wire element name to its index in fields.
 var fieldIndex = map[string]int{}
 
+// Indexes of the elements every push carries, looked up without hashing.
+var (
+	idxToUserName, idxFromUserName, idxCreateTime, idxMsgType int
+	idxMsgID, idxContent, idxEvent, idxEventKey               int
+)
+
+// lookupField returns the index in fields of the element name.
+func lookupField(name string) (int, bool) {
+	switch name {
+	case "ToUserName":
+		return idxToUserName, true
+	case "FromUserName":
+		return idxFromUserName, true
+	case "CreateTime":
+		return idxCreateTime, true
+	case "MsgType":
+		return idxMsgType, true
+	case "Content":
+		return idxContent, true
+	case "MsgId", "MsgID":
+		return idxMsgID, true
+	case "Event":
+		return idxEvent, true
+	case "EventKey":
+		return idxEventKey, true
+	}
+	i, ok := fieldIndex[name]
+	return i, ok
+}
+
 func init() {
 	for i, f := range fields {
 		fieldIndex[f.name] = i
 	}
 	fieldIndex["MsgID"] = fieldIndex["MsgId"]
+	idxToUserName, idxFromUserName = fieldIndex["ToUserName"], fieldIndex["FromUserName"]
+	idxCreateTime, idxMsgType = fieldIndex["CreateTime"], fieldIndex["MsgType"]
+	idxMsgID, idxContent = fieldIndex["MsgId"], fieldIndex["Content"]
+	idxEvent, idxEventKey = fieldIndex["Event"], fieldIndex["EventKey"]
 	if len(fields) > 128 {
 		panic("message: too many fields for the seen bitset")
 	}

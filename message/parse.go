@@ -43,7 +43,7 @@ func Parse(b []byte) (*Message, error) {
 		if done {
 			break
 		}
-		idx, ok := fieldIndex[n.name]
+		idx, ok := lookupField(n.name)
 		if ok && seen[idx>>6]&(1<<(idx&63)) == 0 {
 			var final bool
 			ok, final, err = fields[idx].set(m, n)

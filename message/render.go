@@ -1,27 +1,14 @@
 package message
 
-import (
-	"strconv"
-	"strings"
-)
+import "strconv"
 
 // appendCDATA appends v as one or more CDATA sections; a "]]>" inside v is
 // split across two sections so that it survives a round trip.
 func appendCDATA(dst []byte, v string) []byte {
 	dst = append(dst, "<![CDATA["...)
-	for {
-		k := strings.Index(v, "]]>")
-		if k < 0 {
-			break
-		}
-		dst = append(dst, v[:k+2]...)
-		dst = append(dst, "]]><![CDATA["...)
-		v = v[k+2:]
-	}
-	dst = append(dst, v...)
+	dst = appendCDATABody(dst, v)
 	return append(dst, "]]>"...)
 }
-
 func appendCDATAElem(dst []byte, name, v string) []byte {
 	dst = appendOpen(dst, name)
 	dst = appendCDATA(dst, v)

@@ -3,6 +3,7 @@ package message
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // AppendReply appends the passive reply r, addressed from fromUser (the
@@ -105,17 +106,16 @@ func AppendReply(dst []byte, toUser, fromUser string, createTime int64, r Reply)
 // appendCDATABody appends v for use inside an open CDATA section, splitting
 // any "]]>".
 func appendCDATABody(dst []byte, v string) []byte {
-	for i := 0; i+2 < len(v); i++ {
-		if v[i] == ']' && v[i+1] == ']' && v[i+2] == '>' {
-			dst = append(dst, v[:i+2]...)
-			dst = append(dst, "]]><![CDATA["...)
-			v = v[i+2:]
-			i = -1
+	for {
+		k := strings.Index(v, "]]>")
+		if k < 0 {
+			return append(dst, v...)
 		}
+		dst = append(dst, v[:k+2]...)
+		dst = append(dst, "]]><![CDATA["...)
+		v = v[k+2:]
 	}
-	return append(dst, v...)
 }
-
 // ParseReply parses a passive reply document as AppendReply renders it (and
 // as WeChat documents it). Unknown elements are ignored. It returns an error
 // wrapping ErrMalformed for malformed XML or an unknown or missing MsgType,

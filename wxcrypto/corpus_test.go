@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -41,16 +43,21 @@ type vectorBase struct {
 	Valid         *bool    `json:"valid"`
 }
 
-// name is the subtest name: the id, and the status, with derived vectors
-// marked as regression values.
+// name is the subtest name: the id and the status, with derived vectors
+// marked as regression values and curator-computed fields listed (those
+// fields are regression values even in a verified vector).
 func (v vectorBase) name() string {
-	switch v.Status {
+	status := v.Status
+	switch status {
 	case "derived":
-		return v.ID + "[derived-regression]"
+		status = "derived-regression"
 	case "":
-		return v.ID + "[no-status]"
+		status = "no-status"
 	}
-	return v.ID + "[" + v.Status + "]"
+	if len(v.DerivedFields) > 0 {
+		status += ",regression:" + strings.Join(v.DerivedFields, "+")
+	}
+	return v.ID + "[" + status + "]"
 }
 
 // isValid reports whether the vector is positive (valid missing or true).
@@ -60,7 +67,13 @@ func (v vectorBase) isValid() bool { return v.Valid == nil || *v.Valid }
 // test if the file is missing, does not parse, or holds no vectors.
 func loadVectors[T any](t testing.TB, rel string) []T {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(corpusDir(t), rel))
+	return loadVectorsFile[T](t, filepath.Join(corpusDir(t), rel))
+}
+
+func loadVectorsFile[T any](t testing.TB, path string) []T {
+	t.Helper()
+	rel := filepath.Base(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("corpus file: %v", err)
 	}
@@ -82,4 +95,54 @@ func str(p *string) string {
 		return ""
 	}
 	return *p
+}
+
+// fatalRecorder is a testing.TB whose Fatal stops only the goroutine that
+// called it and records the failure.
+type fatalRecorder struct {
+	testing.TB
+	failed bool
+}
+
+func (r *fatalRecorder) Helper() {}
+func (r *fatalRecorder) Fatal(args ...any) {
+	r.failed = true
+	runtime.Goexit()
+}
+func (r *fatalRecorder) Fatalf(format string, args ...any) {
+	r.failed = true
+	runtime.Goexit()
+}
+
+// TestLoadVectorsFailsLoudly checks that a missing, unreadable or empty
+// vector file fails the test instead of passing with nothing checked.
+func TestLoadVectorsFailsLoudly(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	files := map[string]string{
+		"empty.json":   `{"description": "x", "vectors": []}`,
+		"novec.json":   `{"description": "x"}`,
+		"invalid.json": `{"vectors": [`,
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"missing.json", "empty.json", "novec.json", "invalid.json"} {
+		r := &fatalRecorder{TB: t}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			loadVectorsFile[signatureVector](r, filepath.Join(dir, name))
+		}()
+		<-done
+		if !r.failed {
+			t.Errorf("loadVectorsFile(%s) did not fail", name)
+		}
+	}
+	r := &fatalRecorder{TB: t}
+	if vs := loadVectors[signatureVector](r, "crypto/signature.json"); r.failed || len(vs) == 0 {
+		t.Errorf("loadVectors(crypto/signature.json) = %d vectors, failed %v", len(vs), r.failed)
+	}
 }
