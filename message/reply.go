@@ -116,6 +116,7 @@ func appendCDATABody(dst []byte, v string) []byte {
 		v = v[k+2:]
 	}
 }
+
 // ParseReply parses a passive reply document as AppendReply renders it (and
 // as WeChat documents it). Unknown elements are ignored. It returns an error
 // wrapping ErrMalformed for malformed XML or an unknown or missing MsgType,
