@@ -139,7 +139,7 @@ func (g *Gateway) buildRoutes() error {
 	}
 	for i := range g.cfg.Apps {
 		a := &g.cfg.Apps[i]
-		alog := g.msgLog.App(a.AppID)
+		alog := g.msgLog.App(a.AppID, max(webhook.DefaultDedupTTL, window))
 		if wh.Dedup != DedupStore {
 			alog = g.msgLog.Recorder(a.AppID)
 		}

@@ -101,17 +101,20 @@ const (
 		VALUES (?, ?, 1, ?, ?) ON CONFLICT (app_id, dedup_key) DO NOTHING`
 	sqlClaimSelect   = `SELECT state, lease_until, reply FROM wxkit_message_log WHERE app_id = ? AND dedup_key = ?`
 	sqlClaimTakeover = `UPDATE wxkit_message_log SET lease_until = ?, received_at = ? WHERE app_id = ? AND dedup_key = ? AND state = 1`
-	sqlRecordUpdate  = `UPDATE wxkit_message_log SET state = 2, lease_until = 0, received_at = ?, from_user = ?, to_user = ?,
+	sqlArchive       = `UPDATE wxkit_message_log SET dedup_key = dedup_key || '#' || id WHERE app_id = ? AND dedup_key = ?`
+	sqlRecordUpdate  = `UPDATE wxkit_message_log SET state = 2, lease_until = ?, received_at = ?, from_user = ?, to_user = ?,
 		msg_type = ?, event = ?, msg_id = ?, create_time = ?, request = ?, reply = ?
 		WHERE app_id = ? AND dedup_key = ? AND state = 1`
-	sqlRecordInsert = `INSERT INTO wxkit_message_log (received_at, from_user, to_user, msg_type, event, msg_id, create_time,
-		request, reply, app_id, dedup_key, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 2)
+	sqlRecordInsert = `INSERT INTO wxkit_message_log (lease_until, received_at, from_user, to_user, msg_type, event, msg_id, create_time,
+		request, reply, app_id, dedup_key, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 2)
 		ON CONFLICT (app_id, dedup_key) DO NOTHING`
-	sqlRelease = `DELETE FROM wxkit_message_log WHERE app_id = ? AND dedup_key = ? AND state = 1`
+	sqlRelease  = `DELETE FROM wxkit_message_log WHERE app_id = ? AND dedup_key = ? AND state = 1`
+	sqlComplete = `INSERT INTO wxkit_message_log (app_id, dedup_key, state, received_at, lease_until, reply) VALUES (?, ?, 2, ?, ?, ?)
+		ON CONFLICT (app_id, dedup_key) DO UPDATE SET state = 2, lease_until = excluded.lease_until, reply = excluded.reply WHERE state = 1`
 )
 
 type logStmts struct {
-	claimInsert, claimSelect, claimTakeover, recordUpdate, recordInsert, release *sql.Stmt
+	claimInsert, claimSelect, claimTakeover, archive, recordUpdate, recordInsert, release, complete *sql.Stmt
 }
 
 type opKind uint8
@@ -120,6 +123,7 @@ const (
 	opClaim opKind = iota + 1
 	opRecord
 	opRelease
+	opComplete
 )
 
 // logOp is one queued operation and its result.
@@ -188,8 +192,8 @@ func NewMessageLog(ctx context.Context, db *DB, opts ...MessageLogOption) (*Mess
 		q   string
 	}{
 		{&l.stmts.claimInsert, sqlClaimInsert}, {&l.stmts.claimSelect, sqlClaimSelect},
-		{&l.stmts.claimTakeover, sqlClaimTakeover}, {&l.stmts.recordUpdate, sqlRecordUpdate},
-		{&l.stmts.recordInsert, sqlRecordInsert}, {&l.stmts.release, sqlRelease},
+		{&l.stmts.claimTakeover, sqlClaimTakeover}, {&l.stmts.archive, sqlArchive}, {&l.stmts.recordUpdate, sqlRecordUpdate},
+		{&l.stmts.recordInsert, sqlRecordInsert}, {&l.stmts.release, sqlRelease}, {&l.stmts.complete, sqlComplete},
 	} {
 		st, err := conn.PrepareContext(ctx, p.q)
 		if err != nil {
@@ -218,6 +222,9 @@ func (l *MessageLog) Close() error {
 // end with ctx: once queued, an operation is carried out, and its caller
 // must learn the outcome (a record that became durable must be answered).
 func (l *MessageLog) submit(ctx context.Context, op *logOp) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case <-l.closed:
 		return ErrClosed
@@ -238,8 +245,8 @@ func (l *MessageLog) submit(ctx context.Context, op *logOp) error {
 func (l *MessageLog) writer() {
 	defer close(l.done)
 	defer func() {
-		for _, st := range []*sql.Stmt{l.stmts.claimInsert, l.stmts.claimSelect, l.stmts.claimTakeover,
-			l.stmts.recordUpdate, l.stmts.recordInsert, l.stmts.release} {
+		for _, st := range []*sql.Stmt{l.stmts.claimInsert, l.stmts.claimSelect, l.stmts.claimTakeover, l.stmts.archive,
+			l.stmts.recordUpdate, l.stmts.recordInsert, l.stmts.release, l.stmts.complete} {
 			st.Close()
 		}
 		l.conn.Close()
@@ -343,8 +350,18 @@ func (l *MessageLog) runBatch(ctx context.Context, batch []*logOp) (err error) {
 				return fmt.Errorf("sqlite: message log: claim: %w", err)
 			}
 			switch {
-			case state == stateDone:
+			case state == stateDone && (until == 0 || until > nowMS):
 				op.claim = webhook.Claim{State: webhook.ClaimDone, Reply: reply}
+			case state == stateDone:
+				// The dedup record has expired: the key is free again. Keep
+				// the old row in the log under an archived key.
+				if _, err := st.archive.ExecContext(ctx, op.appID, op.key); err != nil {
+					return fmt.Errorf("sqlite: message log: claim: %w", err)
+				}
+				if _, err := st.claimInsert.ExecContext(ctx, op.appID, op.key, lease, nowMS); err != nil {
+					return fmt.Errorf("sqlite: message log: claim: %w", err)
+				}
+				op.claim = webhook.Claim{State: webhook.ClaimOwned}
 			case until > nowMS:
 				op.claim = webhook.Claim{State: webhook.ClaimPending}
 			default: // the holder's lease has expired: take over
@@ -355,7 +372,11 @@ func (l *MessageLog) runBatch(ctx context.Context, batch []*logOp) (err error) {
 			}
 		case opRecord:
 			m := op.m
-			args := []any{nowMS, m.FromUserName, m.ToUserName, string(m.MsgType), string(m.Event), m.MsgID, m.CreateTime,
+			until := int64(0)
+			if op.lease > 0 {
+				until = nowMS + op.lease.Milliseconds()
+			}
+			args := []any{until, nowMS, m.FromUserName, m.ToUserName, string(m.MsgType), string(m.Event), m.MsgID, m.CreateTime,
 				m.Raw, nonNil(op.reply), op.appID, op.key}
 			if op.claimed {
 				res, err := st.recordUpdate.ExecContext(ctx, args...)
@@ -376,6 +397,14 @@ func (l *MessageLog) runBatch(ctx context.Context, batch []*logOp) (err error) {
 		case opRelease:
 			if _, err := st.release.ExecContext(ctx, op.appID, op.key); err != nil {
 				return fmt.Errorf("sqlite: message log: release: %w", err)
+			}
+		case opComplete:
+			until := int64(0)
+			if op.lease > 0 {
+				until = nowMS + op.lease.Milliseconds()
+			}
+			if _, err := st.complete.ExecContext(ctx, op.appID, op.key, nowMS, until, nonNil(op.reply)); err != nil {
+				return fmt.Errorf("sqlite: message log: complete: %w", err)
 			}
 		}
 	}
@@ -411,9 +440,11 @@ func (l *MessageLog) do(ctx context.Context, kind opKind, appID, key string, lea
 // when claimed it completes the row taken by Claim, otherwise (or when that
 // row is gone) it inserts one. It reports whether a row was written: false
 // when the key was already recorded (a duplicate is never stored twice). It
-// returns after the row has committed.
-func (l *MessageLog) Record(ctx context.Context, appID, key string, m *message.Message, reply []byte, claimed bool) (stored bool, err error) {
-	_, stored, err = l.do(ctx, opRecord, appID, key, 0, m, reply, claimed)
+// returns after the row has committed. The row answers Claim as done for
+// ttl (forever when 0); after that the key may be claimed again and the old
+// row stays in the log under an archived key ("key#id").
+func (l *MessageLog) Record(ctx context.Context, appID, key string, m *message.Message, reply []byte, claimed bool, ttl time.Duration) (stored bool, err error) {
+	_, stored, err = l.do(ctx, opRecord, appID, key, ttl, m, reply, claimed)
 	return stored, err
 }
 
@@ -494,7 +525,12 @@ func scanLogged(s scanner) (*LoggedMessage, error) {
 // webhook.DedupStore and the webhook.Recorder of the app's webhook.Server:
 // Claim inserts a pending row and Record completes it, so Complete has
 // nothing left to do.
-func (l *MessageLog) App(appID string) *AppLog { return &AppLog{log: l, appID: appID, claims: true} }
+//
+// ttl is how long a recorded message answers Claim as done: the webhook
+// Server's DedupTTL (at least its timestamp window; 0 means forever).
+func (l *MessageLog) App(appID string, ttl time.Duration) *AppLog {
+	return &AppLog{log: l, appID: appID, claims: true, ttl: ttl}
+}
 
 // Recorder returns the view of the log for one app as a webhook.Recorder
 // only, for a Server whose DedupStore is something else (memory, Redis):
@@ -507,6 +543,9 @@ type AppLog struct {
 	log    *MessageLog
 	appID  string
 	claims bool
+	ttl    time.Duration
+
+	recorded sync.Map // keys recorded and not yet completed (claims mode)
 }
 
 var (
@@ -519,20 +558,32 @@ func (a *AppLog) Claim(ctx context.Context, key string, ttl time.Duration) (webh
 	return a.log.Claim(ctx, a.appID, key, ttl)
 }
 
-// Complete implements webhook.DedupStore. The reply was stored by Record
-// (the Server records before it completes), so Complete does nothing.
+// Complete implements webhook.DedupStore. When Record has stored the key
+// (the Server records before it completes) there is nothing left to do;
+// otherwise the pending row is marked done with reply for ttl (a row is
+// created if none exists). Rows are never deleted: once ttl has passed the
+// key may be claimed again and the old row is archived ("key#id").
 func (a *AppLog) Complete(ctx context.Context, key string, reply []byte, ttl time.Duration) error {
-	return nil
+	if _, ok := a.recorded.LoadAndDelete(key); ok {
+		return nil
+	}
+	_, _, err := a.log.do(ctx, opComplete, a.appID, key, ttl, nil, reply, false)
+	return err
 }
 
 // Release implements webhook.DedupStore.
 func (a *AppLog) Release(ctx context.Context, key string) error {
+	a.recorded.Delete(key)
 	return a.log.Release(ctx, a.appID, key)
 }
 
 // Record implements webhook.Recorder: it stores m with reply under
 // m.DedupKey(). A delivery whose key is already recorded is not stored again.
 func (a *AppLog) Record(ctx context.Context, m *message.Message, reply []byte) error {
-	_, err := a.log.Record(ctx, a.appID, m.DedupKey(), m, reply, a.claims)
+	key := m.DedupKey()
+	_, err := a.log.Record(ctx, a.appID, key, m, reply, a.claims, a.ttl)
+	if err == nil && a.claims {
+		a.recorded.Store(key, struct{}{})
+	}
 	return err
 }

@@ -1,0 +1,230 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wxkit/wxkit/message"
+	"github.com/wxkit/wxkit/webhook"
+	"github.com/wxkit/wxkit/webhook/webhooktest"
+)
+
+func newTestLog(t *testing.T, path string, opts ...MessageLogOption) *MessageLog {
+	t.Helper()
+	db, err := Open("sqlite://" + path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	l, err := NewMessageLog(t.Context(), db, opts...)
+	if err != nil {
+		t.Fatalf("NewMessageLog: %v", err)
+	}
+	t.Cleanup(func() {
+		l.Close()
+		db.Close()
+	})
+	return l
+}
+
+func textMessage(id int64, content string) *message.Message {
+	raw := fmt.Sprintf("<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[oUser]]></FromUserName>"+
+		"<CreateTime>1700000000</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[%s]]></Content><MsgId>%d</MsgId></xml>", content, id)
+	m, err := message.Parse([]byte(raw))
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+func TestMessageLogDedupStoreConformance(t *testing.T) {
+	l := newTestLog(t, filepath.Join(t.TempDir(), "log.db"))
+	webhooktest.TestDedupStore(t, func(t *testing.T) webhook.DedupStore { return l.App("wx0123456789abcdef", time.Minute) })
+}
+
+func TestMessageLogRecordStoresOnce(t *testing.T) {
+	l := newTestLog(t, filepath.Join(t.TempDir(), "log.db"))
+	ctx := t.Context()
+	app := l.Recorder("wxaaaaaaaaaaaaaaaa")
+	m := textMessage(42, "hello")
+	reply := []byte("<xml><Content><![CDATA[world]]></Content></xml>")
+	if err := app.Record(ctx, m, reply); err != nil {
+		t.Fatalf("Record: %v", err)
+	}
+	// A duplicate delivery is not stored again, even with another reply.
+	stored, err := l.Record(ctx, "wxaaaaaaaaaaaaaaaa", m.DedupKey(), m, []byte("other"), false, 0)
+	if err != nil || stored {
+		t.Fatalf("second Record = %v, %v; want false, nil", stored, err)
+	}
+	// The same key in another app is another message.
+	if stored, err := l.Record(ctx, "wxbbbbbbbbbbbbbbbb", m.DedupKey(), m, nil, false, 0); err != nil || !stored {
+		t.Fatalf("Record in another app = %v, %v; want true, nil", stored, err)
+	}
+	got, err := l.Get(ctx, "wxaaaaaaaaaaaaaaaa", "msg:42")
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	want := &LoggedMessage{AppID: "wxaaaaaaaaaaaaaaaa", DedupKey: "msg:42", Done: true, FromUser: "oUser", ToUser: "gh_1",
+		MsgType: "text", MsgID: 42, CreateTime: 1700000000, Request: m.Raw, Reply: reply, ReceivedAt: got.ReceivedAt}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Get mismatch (-want +got):\n%s", diff)
+	}
+	if n, _ := l.Count(ctx, "wxaaaaaaaaaaaaaaaa"); n != 1 {
+		t.Errorf("Count = %d, want 1", n)
+	}
+	if n, _ := l.Count(ctx, ""); n != 2 {
+		t.Errorf("Count(all) = %d, want 2", n)
+	}
+}
+
+func TestMessageLogGroupCommit(t *testing.T) {
+	l := newTestLog(t, filepath.Join(t.TempDir(), "log.db"))
+	ctx := t.Context()
+	const n = 64
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			m := textMessage(int64(1000+i), "x")
+			if stored, err := l.Record(ctx, "wxaaaaaaaaaaaaaaaa", m.DedupKey(), m, []byte("r"), false, 0); err != nil || !stored {
+				failed.Add(1)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if failed.Load() != 0 {
+		t.Fatalf("%d Records failed", failed.Load())
+	}
+	// Every Record returned after its commit: the rows are all there.
+	if c, _ := l.Count(ctx, "wxaaaaaaaaaaaaaaaa"); c != n {
+		t.Errorf("Count = %d, want %d", c, n)
+	}
+	batches, ops := l.Stats()
+	if ops != n {
+		t.Errorf("Stats ops = %d, want %d", ops, n)
+	}
+	if batches >= n {
+		t.Errorf("Stats batches = %d for %d concurrent records: no group commit", batches, n)
+	}
+}
+
+func TestMessageLogCloseFlushesAndRefuses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log.db")
+	l := newTestLog(t, path)
+	ctx := t.Context()
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			m := textMessage(int64(i+1), "x")
+			l.Record(ctx, "wxaaaaaaaaaaaaaaaa", m.DedupKey(), m, nil, false, 0)
+		})
+	}
+	wg.Wait()
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	m := textMessage(999, "late")
+	if _, err := l.Record(ctx, "wxaaaaaaaaaaaaaaaa", m.DedupKey(), m, nil, false, 0); err != ErrClosed {
+		t.Errorf("Record after Close: %v, want ErrClosed", err)
+	}
+	// A fresh log on the same file sees every row.
+	l2 := newTestLog(t, path)
+	if c, _ := l2.Count(ctx, ""); c != 20 {
+		t.Errorf("Count after reopen = %d, want 20", c)
+	}
+}
+
+func TestMessageLogTwoProcessesOneOwner(t *testing.T) {
+	// Two MessageLogs on one file stand for two gateway processes.
+	path := filepath.Join(t.TempDir(), "shared.db")
+	a := newTestLog(t, path).App("wxaaaaaaaaaaaaaaaa", time.Minute)
+	b := newTestLog(t, path).App("wxaaaaaaaaaaaaaaaa", time.Minute)
+	ctx := t.Context()
+	for i := range 20 {
+		key := fmt.Sprintf("msg:%d", i)
+		var wg sync.WaitGroup
+		var owned atomic.Int32
+		for _, s := range []*AppLog{a, b, a, b} {
+			wg.Go(func() {
+				c, err := s.Claim(ctx, key, time.Minute)
+				if err != nil {
+					t.Errorf("Claim: %v", err)
+				}
+				if c.State == webhook.ClaimOwned {
+					owned.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if owned.Load() != 1 {
+			t.Fatalf("key %s: %d owners, want 1", key, owned.Load())
+		}
+	}
+}
+
+func TestMessageLogRecordCompletesClaim(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	l := newTestLog(t, filepath.Join(t.TempDir(), "log.db"), WithLogClock(clock))
+	app := l.App("wxaaaaaaaaaaaaaaaa", 5*time.Minute)
+	ctx := t.Context()
+	m := textMessage(7, "hi")
+	key := m.DedupKey()
+
+	if c, _ := app.Claim(ctx, key, 10*time.Second); c.State != webhook.ClaimOwned {
+		t.Fatalf("Claim = %v, want owned", c.State)
+	}
+	if err := app.Record(ctx, m, []byte("reply-1")); err != nil {
+		t.Fatalf("Record: %v", err)
+	}
+	if err := app.Complete(ctx, key, []byte("reply-1"), 5*time.Minute); err != nil {
+		t.Fatalf("Complete: %v", err)
+	}
+	c, err := app.Claim(ctx, key, 10*time.Second)
+	if err != nil || c.State != webhook.ClaimDone || string(c.Reply) != "reply-1" {
+		t.Fatalf("Claim after Record = %v %q %v, want done reply-1", c.State, c.Reply, err)
+	}
+	if n, _ := l.Count(ctx, ""); n != 1 {
+		t.Errorf("Count = %d, want 1", n)
+	}
+	// After the dedup TTL the key is free again and the old row is kept.
+	advance(6 * time.Minute)
+	if c, _ := app.Claim(ctx, key, 10*time.Second); c.State != webhook.ClaimOwned {
+		t.Fatalf("Claim after TTL = %v, want owned", c.State)
+	}
+	if n, _ := l.Count(ctx, ""); n != 2 {
+		t.Errorf("Count after TTL = %d, want 2 (archived + new)", n)
+	}
+	// A pending claim whose holder died is taken over after its lease.
+	if c, _ := app.Claim(ctx, key, 10*time.Second); c.State != webhook.ClaimPending {
+		t.Fatalf("second Claim = %v, want pending", c.State)
+	}
+	advance(11 * time.Second)
+	if c, _ := app.Claim(ctx, key, 10*time.Second); c.State != webhook.ClaimOwned {
+		t.Fatalf("Claim after lease = %v, want owned", c.State)
+	}
+}
+
+func TestMessageLogCanceledContext(t *testing.T) {
+	l := newTestLog(t, filepath.Join(t.TempDir(), "log.db"))
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	m := textMessage(1, "x")
+	if _, err := l.Record(ctx, "wxaaaaaaaaaaaaaaaa", m.DedupKey(), m, nil, false, 0); err == nil {
+		t.Errorf("Record with canceled context: no error")
+	}
+	if n, _ := l.Count(t.Context(), ""); n != 0 {
+		t.Errorf("Count = %d, want 0", n)
+	}
+}
