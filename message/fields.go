@@ -16,7 +16,9 @@ const (
 )
 
 // field describes one typed top-level element of Message. The same table
-// drives Parse, AppendXML and Get's fallback, so they cannot disagree.
+// drives Parse, AppendXML and Get's fallback, so they cannot disagree. The
+// table order is the order AppendXML writes, which follows WeChat's samples
+// (AppId first for Open Platform pushes, MsgId after the message fields).
 type field struct {
 	name  string // wire name used when rendering
 	kind  fieldKind
@@ -53,14 +55,14 @@ func isType(t MsgType) func(*Message) bool {
 }
 
 var fields = []field{
+	sf("AppId", func(m *Message) *string { return &m.AppID }),
 	sf("ToUserName", func(m *Message) *string { return &m.ToUserName }),
 	sf("FromUserName", func(m *Message) *string { return &m.FromUserName }),
 	i64f("CreateTime", func(m *Message) *int64 { return &m.CreateTime }, func(*Message) bool { return true }),
 	sf("MsgType", func(m *Message) *string { return (*string)(&m.MsgType) }),
-	i64f("MsgId", func(m *Message) *int64 { return &m.MsgID }, nil),
 	sf("Content", func(m *Message) *string { return &m.Content }),
-	sf("MediaId", func(m *Message) *string { return &m.MediaID }),
 	sf("PicUrl", func(m *Message) *string { return &m.PicURL }),
+	sf("MediaId", func(m *Message) *string { return &m.MediaID }),
 	sf("Format", func(m *Message) *string { return &m.Format }),
 	sf("Recognition", func(m *Message) *string { return &m.Recognition }),
 	sf("ThumbMediaId", func(m *Message) *string { return &m.ThumbMediaID }),
@@ -71,6 +73,7 @@ var fields = []field{
 	sf("Title", func(m *Message) *string { return &m.Title }),
 	sf("Description", func(m *Message) *string { return &m.Description }),
 	sf("Url", func(m *Message) *string { return &m.URL }),
+	i64f("MsgId", func(m *Message) *int64 { return &m.MsgID }, nil),
 	sf("Event", func(m *Message) *string { return (*string)(&m.Event) }),
 	sf("EventKey", func(m *Message) *string { return &m.EventKey }),
 	sf("Ticket", func(m *Message) *string { return &m.Ticket }),
@@ -135,7 +138,6 @@ var fields = []field{
 	sf("ExtInfo", func(m *Message) *string { return &m.ExtInfo }),
 	sf("RegionCode", func(m *Message) *string { return &m.RegionCode }),
 	sf("ReasonMsg", func(m *Message) *string { return &m.ReasonMsg }),
-	sf("AppId", func(m *Message) *string { return &m.AppID }),
 	sf("InfoType", func(m *Message) *string { return (*string)(&m.InfoType) }),
 	sf("ComponentVerifyTicket", func(m *Message) *string { return &m.ComponentVerifyTicket }),
 	sf("AuthorizerAppid", func(m *Message) *string { return &m.AuthorizerAppID }),
