@@ -101,3 +101,6 @@ func wantCode(t *testing.T, what string, err error, code int) {
 func emulatorFault(path string, code int) emulator.Fault {
 	return emulator.Fault{Path: path, ErrCode: code, Count: -1}
 }
+
+// emulatorEntry is a line of the emulator's conversation log.
+type emulatorEntry = emulator.ConversationEntry
