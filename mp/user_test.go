@@ -145,4 +145,3 @@ func TestUserUpdateRemark(t *testing.T) {
 		t.Errorf("User.UpdateRemark(stranger) = %v, want 40003", err)
 	}
 }
-
