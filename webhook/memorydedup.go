@@ -23,17 +23,24 @@ type MemoryDedup struct {
 	Now        func() time.Time
 
 	mu      sync.Mutex
-	entries map[string]*dedupEntry
-	queue   []*dedupEntry // in claim order, oldest at head
+	entries map[string]dedupEntry
+	queue   []queued // claim order, oldest at head
 	head    int
+	gen     uint64
 }
 
+// dedupEntry is stored by value: no allocation per key beyond the map's.
 type dedupEntry struct {
-	key     string
+	gen     uint64 // identifies this claim in the queue
 	done    bool
 	reply   []byte
 	expires time.Time
 	wake    chan struct{} // closed when the entry leaves the pending state; nil until a waiter needs it
+}
+
+type queued struct {
+	key string
+	gen uint64
 }
 
 var _ DedupWaiter = (*MemoryDedup)(nil)
@@ -70,27 +77,30 @@ func (d *MemoryDedup) claimLocked(key string, ttl time.Duration, now time.Time) 
 		}
 		return Claim{State: ClaimPending}
 	} else if ok {
-		d.drop(e)
+		d.drop(key, e)
 	}
-	if d.entries == nil {
-		d.entries = make(map[string]*dedupEntry)
-	}
-	e := &dedupEntry{key: key, expires: now.Add(ttl)}
-	d.entries[key] = e
-	d.queue = append(d.queue, e)
-	d.evict(now)
+	d.insert(key, dedupEntry{expires: now.Add(ttl)}, now)
 	return Claim{State: ClaimOwned}
 }
 
-// drop removes e from the map (if it is still the entry for its key) and
-// wakes its waiters. The queue keeps e until evict pops it.
-func (d *MemoryDedup) drop(e *dedupEntry) {
-	if d.entries[e.key] == e {
-		delete(d.entries, e.key)
+// insert stores a new claim of key and evicts what has to go.
+func (d *MemoryDedup) insert(key string, e dedupEntry, now time.Time) {
+	if d.entries == nil {
+		d.entries = make(map[string]dedupEntry)
 	}
+	d.gen++
+	e.gen = d.gen
+	d.entries[key] = e
+	d.queue = append(d.queue, queued{key, e.gen})
+	d.evict(now)
+}
+
+// drop removes key and wakes its waiters. The queue keeps its slot until
+// evict pops it.
+func (d *MemoryDedup) drop(key string, e dedupEntry) {
+	delete(d.entries, key)
 	if e.wake != nil {
 		close(e.wake)
-		e.wake = nil
 	}
 }
 
@@ -98,15 +108,16 @@ func (d *MemoryDedup) drop(e *dedupEntry) {
 // the head of the queue.
 func (d *MemoryDedup) evict(now time.Time) {
 	for d.head < len(d.queue) {
-		e := d.queue[d.head]
-		live := d.entries[e.key] == e
+		q := d.queue[d.head]
+		e, live := d.entries[q.key]
+		live = live && e.gen == q.gen
 		if live && len(d.entries) <= d.max() && now.Before(e.expires) {
 			break
 		}
 		if live {
-			d.drop(e)
+			d.drop(q.key, e)
 		}
-		d.queue[d.head] = nil
+		d.queue[d.head] = queued{}
 		d.head++
 	}
 	if d.head > 1024 && d.head*2 > len(d.queue) {
@@ -131,18 +142,14 @@ func (d *MemoryDedup) Complete(ctx context.Context, key string, reply []byte, tt
 	defer d.mu.Unlock()
 	e, ok := d.entries[key]
 	if !ok {
-		if d.entries == nil {
-			d.entries = make(map[string]*dedupEntry)
-		}
-		e = &dedupEntry{key: key}
-		d.entries[key] = e
-		d.queue = append(d.queue, e)
+		d.insert(key, dedupEntry{done: true, reply: cp, expires: now.Add(ttl)}, now)
+		return nil
 	}
-	e.done, e.reply, e.expires = true, cp, now.Add(ttl)
 	if e.wake != nil {
 		close(e.wake)
-		e.wake = nil
 	}
+	e.done, e.reply, e.expires, e.wake = true, cp, now.Add(ttl), nil
+	d.entries[key] = e
 	d.evict(now)
 	return nil
 }
@@ -155,7 +162,7 @@ func (d *MemoryDedup) Release(ctx context.Context, key string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if e, ok := d.entries[key]; ok && !e.done {
-		d.drop(e)
+		d.drop(key, e)
 	}
 	return nil
 }
@@ -178,6 +185,7 @@ func (d *MemoryDedup) Wait(ctx context.Context, key string, ttl time.Duration) (
 		e := d.entries[key]
 		if e.wake == nil {
 			e.wake = make(chan struct{})
+			d.entries[key] = e
 		}
 		wake, left := e.wake, e.expires.Sub(now)
 		d.mu.Unlock()

@@ -29,6 +29,7 @@ type pushBuf struct {
 	ts   []byte   // reply timestamp digits
 	rnd  [26]byte // 16 random prefix bytes + 10 for the nonce
 	non  [10]byte // reply nonce digits
+	sig  signer
 }
 
 var bufPool = sync.Pool{New: func() any { return new(pushBuf) }}
@@ -40,6 +41,9 @@ const maxPooled = 64 << 10
 func (pb *pushBuf) release() {
 	if cap(pb.body) > maxPooled {
 		pb.body = nil
+	}
+	if cap(pb.sig.buf) > 2*maxPooled {
+		pb.sig.buf = nil
 	}
 	if cap(pb.out) > maxPooled || cap(pb.enc) > 2*maxPooled || cap(pb.env) > 2*maxPooled {
 		pb.out, pb.enc, pb.env = nil, nil, nil
@@ -171,7 +175,7 @@ func (s *Server) readPush(w http.ResponseWriter, r *http.Request, pb *pushBuf) (
 
 	if !encrypted {
 		// Authenticate before reading the body.
-		if wxcrypto.CheckSignature(q.signature, s.Token, q.timestamp, q.nonce) != nil {
+		if !equalHex(q.signature, pb.sig.signature(s.Token, q.timestamp, q.nonce)) {
 			s.reject(w, r, http.StatusForbidden, reasonBadSignature)
 			return nil, false, false
 		}
@@ -199,7 +203,7 @@ func (s *Server) readPush(w http.ResponseWriter, r *http.Request, pb *pushBuf) (
 			s.reject(w, r, http.StatusBadRequest, reasonNoEncrypt)
 			return nil, false, false
 		}
-		if wxcrypto.CheckMsgSignature(q.msgSignature, s.Token, q.timestamp, q.nonce, unsafe.String(unsafe.SliceData(enc), len(enc))) != nil {
+		if !equalHex(q.msgSignature, pb.sig.msgSignature(s.Token, q.timestamp, q.nonce, bstr(enc))) {
 			s.reject(w, r, http.StatusForbidden, reasonBadMsgSig)
 			return nil, false, false
 		}
@@ -315,7 +319,7 @@ func (s *Server) writeReply(w http.ResponseWriter, pb *pushBuf, plain []byte, en
 	pb.enc = s.cfg.cipher.AppendEncrypt(pb.enc[:0], pb.rnd[:16], plain)
 	pb.ts = strconv.AppendInt(pb.ts[:0], s.now().Unix(), 10)
 	enc, ts, nonce := bstr(pb.enc), bstr(pb.ts), bstr(pb.non[:])
-	sig := wxcrypto.MsgSignature(s.Token, ts, nonce, enc)
+	sig := bstr(pb.sig.msgSignature(s.Token, ts, nonce, enc))
 	pb.env = message.AppendEnvelope(pb.env[:0], enc, sig, ts, nonce)
 	h["Content-Type"] = xmlContentType
 	w.Write(pb.env)
