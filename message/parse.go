@@ -76,7 +76,8 @@ func elementOf(n node) Element {
 // Get returns the text of the element at path, which names elements below the
 // root separated by "/", each optionally followed by a 0-based index among
 // same-named siblings: "Content", "ScanCodeInfo/ScanType",
-// "SubscribeMsgPopupEvent/List[1]/TemplateId". For an element with children
+// "SubscribeMsgPopupEvent/List[1]/TemplateId". Names match the wire spelling
+// exactly (a document with <MsgID> has no "MsgId"). For an element with children
 // it returns the raw inner XML. ok is false when there is no such element or
 // the path is invalid.
 //
