@@ -139,4 +139,3 @@ func TestChainOrder(t *testing.T) {
 		t.Errorf("order %s, want a,b,c,h", got)
 	}
 }
-
