@@ -160,7 +160,7 @@ type e2e struct {
 	gw      *running
 	dbPath  string
 	users   map[string][]string // appid → openids of the users
-	forward atomic.Int32      // calls of the forward target
+	forward atomic.Int32        // calls of the forward target
 }
 
 const (
