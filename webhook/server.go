@@ -112,11 +112,12 @@ func (f RecorderFunc) Record(ctx context.Context, m *message.Message, reply []by
 //   - 500: invalid configuration, a DedupStore failure on Claim, or a
 //     Recorder failure (WeChat retries).
 //
-// GET (URL verification) answers 200 with the echostr, 400 and 403 as
-// above. The Official Account handshake is always plaintext with
-// "signature"; when msg_signature is present and the Server has an
-// EncodingAESKey, the echostr is taken as encrypted (WeCom and Open Platform
-// style): msg_signature is verified over it and the decrypted text echoed.
+// GET (URL verification) answers 200 with the echostr (text/plain,
+// nosniff), 400 and 403 as above. The Official Account handshake is always
+// plaintext with "signature", in every mode. When there is no signature but
+// a msg_signature and the Server has an EncodingAESKey, the echostr is taken
+// as encrypted (WeCom and Open Platform style): msg_signature is verified
+// over it, it is decrypted, its AppID checked, and the plaintext echoed.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/Access_Overview.html
 type Server struct {
@@ -367,7 +368,7 @@ func (s *Server) serveHandshake(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	echo := q.echostr
-	if q.msgSignature != "" && s.cfg.cipher != nil {
+	if q.signature == "" && q.msgSignature != "" && s.cfg.cipher != nil {
 		if wxcrypto.CheckMsgSignature(q.msgSignature, s.Token, q.timestamp, q.nonce, q.echostr) != nil {
 			s.reject(w, r, http.StatusForbidden, reasonBadMsgSig)
 			return
