@@ -12,9 +12,11 @@ import (
 // menu, conditional (personalised) menus, menu matching and the read-only
 // view of the menu as configured on the platform.
 //
-// Create and AddConditional validate the menu against the client's
-// MenuLimits (DefaultMenuLimits unless configured) before calling WeChat
-// and return a *MenuError without a network call when it breaks them.
+// Create and AddConditional validate the menu against DefaultMenuLimits()
+// before calling WeChat and return a *MenuError, without a network call,
+// when it breaks them. A ctx from ContextWithMenuLimits selects other
+// limits; one from ContextWithoutMenuValidation leaves every check to
+// WeChat.
 type MenuService service
 
 // Menu returns the service for the custom-menu endpoints.
