@@ -139,6 +139,12 @@ func endTag(s string, i int, name string) (int, error) {
 	return j + 1, nil
 }
 
+// closes reports whether s[i:] starts with exactly "</name>".
+func closes(s string, i int, name string) bool {
+	e := i + 2 + len(name)
+	return e < len(s) && s[i] == '<' && s[i+1] == '/' && s[e] == '>' && s[i+2:e] == name
+}
+
 // element parses the element whose start tag begins at s[i] and returns it
 // with the index past its end tag. depth is the element's nesting depth.
 func element(s string, i, depth int) (node, int, error) {
@@ -152,6 +158,21 @@ func element(s string, i, depth int) (node, int, error) {
 	n := node{name: name}
 	if empty {
 		return n, j, nil
+	}
+	// Fast paths for the shapes WeChat sends: <N><![CDATA[text]]></N> and
+	// <N>text</N> without entities.
+	if j < len(s) && s[j] != '<' {
+		if k := strings.IndexByte(s[j:], '<'); k >= 0 && closes(s, j+k, name) {
+			if raw := s[j : j+k]; strings.IndexByte(raw, '&') < 0 {
+				n.text, n.inner = raw, raw
+				return n, j + k + 3 + len(name), nil
+			}
+		}
+	} else if strings.HasPrefix(s[j:], "<![CDATA[") {
+		if k := strings.Index(s[j+9:], "]]>"); k >= 0 && closes(s, j+9+k+3, name) {
+			n.text, n.inner = s[j+9:j+9+k], s[j:j+9+k+3]
+			return n, j + 9 + k + 3 + 3 + len(name), nil
+		}
 	}
 	start := j
 	var (
