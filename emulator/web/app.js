@@ -1,0 +1,951 @@
+// wxkit emulator — the WeChat-like chat page.
+//
+// It drives the emulator's control API:
+//   GET  /_emulator/apps                          apps and their users
+//   POST /_emulator/apps/{appid}/push             the user sends something → PushResult
+//   GET  /_emulator/apps/{appid}/messages?user=   the conversation log (polled every 2 s)
+//   GET  /ui/api/menu?appid=&user=                the custom menu the user sees
+//   POST /ui/api/click                            the user taps a menu button → PushResult
+//
+// Every piece of server data is rendered with textContent (or set as a
+// property after checking it), never parsed as HTML.
+'use strict';
+
+(() => {
+  const SVGNS = 'http://www.w3.org/2000/svg';
+  const POLL_MS = 2000;
+  const GAP_MS = 5 * 60 * 1000; // WeChat shows a time label after 5 minutes of silence
+  const UNAVAILABLE = '该公众号暂时无法提供服务，请稍后再试';
+
+  const S = {
+    apps: [],
+    appId: '',
+    user: '',
+    log: [],
+    logKey: '',
+    menu: null, // {menuid, button:[...]} or null
+    menuKey: '',
+    mode: 'menu', // 'menu' | 'input' (when the account has a menu)
+    pending: [], // texts being sent: {id, appId, user, text, state, error}
+    seq: 0,
+    last: null, // the last PushResult
+    selected: -1, // index into log shown in the dev drawer, -1: the last push
+    draft: '',
+    forceBottom: true,
+    openSub: -1,
+    polling: false,
+    tick: 0,
+  };
+
+  // ---------- small DOM helpers ----------
+
+  const $ = (id) => document.getElementById(id);
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  function icon(id, cls) {
+    const s = document.createElementNS(SVGNS, 'svg');
+    if (cls) s.setAttribute('class', cls);
+    s.setAttribute('aria-hidden', 'true');
+    const u = document.createElementNS(SVGNS, 'use');
+    u.setAttribute('href', '#' + id);
+    s.appendChild(u);
+    return s;
+  }
+
+  // safeURL returns u when it is an absolute http(s) URL, else ''.
+  function safeURL(u) {
+    if (typeof u !== 'string' || u === '') return '';
+    try {
+      const p = new URL(u);
+      return p.protocol === 'http:' || p.protocol === 'https:' ? p.href : '';
+    } catch (_) {
+      return '';
+    }
+  }
+
+  async function api(method, url, body) {
+    const opt = { method, headers: { Accept: 'application/json' } };
+    if (body !== undefined) {
+      opt.headers['Content-Type'] = 'application/json';
+      opt.body = JSON.stringify(body);
+    }
+    const r = await fetch(url, opt);
+    let data = null;
+    try {
+      data = await r.json();
+    } catch (_) {
+      /* not JSON */
+    }
+    if (!r.ok) {
+      const err = new Error((data && data.error) || 'HTTP ' + r.status);
+      err.status = r.status;
+      throw err;
+    }
+    return data;
+  }
+
+  let toastTimer = 0;
+  function toast(text, ms) {
+    const t = $('toast');
+    t.textContent = text;
+    t.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { t.hidden = true; }, ms || 2600);
+  }
+
+  // ---------- time ----------
+
+  let fmtHM, fmtDay, fmtYear;
+  try {
+    const tz = { timeZone: 'Asia/Shanghai' };
+    fmtHM = new Intl.DateTimeFormat('zh-CN', { ...tz, hour: '2-digit', minute: '2-digit', hour12: false });
+    fmtDay = new Intl.DateTimeFormat('zh-CN', { ...tz, month: 'numeric', day: 'numeric' });
+    fmtYear = new Intl.DateTimeFormat('zh-CN', { ...tz, year: 'numeric' });
+  } catch (_) {
+    fmtHM = new Intl.DateTimeFormat('zh-CN', { hour: '2-digit', minute: '2-digit', hour12: false });
+    fmtDay = new Intl.DateTimeFormat('zh-CN', { month: 'numeric', day: 'numeric' });
+    fmtYear = new Intl.DateTimeFormat('zh-CN', { year: 'numeric' });
+  }
+
+  // fmtTime formats like WeChat: "14:05" today, "3月1日 14:05" this year,
+  // "2024年3月1日 14:05" before.
+  function fmtTime(ms, nowMs) {
+    const d = new Date(ms);
+    const now = new Date(nowMs);
+    const hm = fmtHM.format(d);
+    if (fmtDay.format(d) === fmtDay.format(now) && fmtYear.format(d) === fmtYear.format(now)) return hm;
+    const day = fmtDay.format(d).replace(/\//g, '月').replace(/(\d+)$/, '$1日');
+    if (fmtYear.format(d) === fmtYear.format(now)) return day + ' ' + hm;
+    return fmtYear.format(d).replace(/年?$/, '年') + day + ' ' + hm;
+  }
+
+  function tickClock() {
+    $('sb-time').textContent = fmtHM.format(new Date()).replace(/^0/, '');
+  }
+
+  // ---------- apps and users ----------
+
+  const PALETTE = ['#5C8DE5', '#F0A04B', '#9B7FD1', '#E3685C', '#4FB3BF', '#7CB35B', '#D9739B'];
+
+  function colorFor(s) {
+    let h = 0;
+    for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) >>> 0;
+    return PALETTE[h % PALETTE.length];
+  }
+
+  function firstChar(s) {
+    const c = Array.from(String(s || '?').trim())[0] || '?';
+    return c.toUpperCase();
+  }
+
+  const currentApp = () => S.apps.find((a) => a.appid === S.appId) || null;
+  const currentUser = () => {
+    const a = currentApp();
+    return (a && a.users.find((u) => u.openid === S.user)) || null;
+  };
+  const appName = (a) => (a ? a.name || a.original_id || a.appid : '公众号');
+
+  function userAvatar(u) {
+    const name = (u && (u.nickname || u.openid)) || '我';
+    const av = el('div', 'avatar', firstChar(name));
+    av.style.background = colorFor((u && u.openid) || name);
+    return av;
+  }
+
+  function acctAvatar() {
+    const a = currentApp();
+    return el('div', 'avatar acct', firstChar(appName(a).replace(/^wxkit\s*/i, '') || 'W'));
+  }
+
+  async function loadApps() {
+    const data = await api('GET', '/_emulator/apps');
+    S.apps = (data && data.apps) || [];
+    if (!currentApp()) S.appId = S.apps.length ? S.apps[0].appid : '';
+    const a = currentApp();
+    if (a && !a.users.some((u) => u.openid === S.user)) S.user = a.users.length ? a.users[0].openid : '';
+  }
+
+  function renderSide() {
+    const sel = $('app-select');
+    sel.replaceChildren();
+    for (const a of S.apps) {
+      const o = el('option', '', appName(a) + ' · ' + a.appid);
+      o.value = a.appid;
+      o.selected = a.appid === S.appId;
+      sel.appendChild(o);
+    }
+    const a = currentApp();
+    const meta = $('app-meta');
+    meta.replaceChildren();
+    if (a) {
+      for (const [k, v] of [['原始 ID', a.original_id], ['模式', a.mode], ['推送 URL', a.push_url || '（未配置）']]) {
+        meta.append(el('dt', '', k), el('dd', '', v));
+      }
+    }
+    const ul = $('users');
+    ul.replaceChildren();
+    for (const u of (a && a.users) || []) {
+      const li = el('li', u.openid === S.user ? 'active' : '');
+      li.tabIndex = 0;
+      const text = el('div', 'u-text');
+      text.append(el('div', 'u-name', u.nickname || '（无昵称）'), el('div', 'u-id', u.openid));
+      li.append(userAvatar(u), text, el('span', u.subscribed ? 'tag' : 'tag off', u.subscribed ? '已关注' : '未关注'));
+      const pick = () => selectUser(u.openid);
+      li.addEventListener('click', pick);
+      li.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') pick(); });
+      ul.appendChild(li);
+    }
+    $('nav-title').textContent = appName(a);
+    const u = currentUser();
+    $('ev-subscribe').disabled = !u || u.subscribed;
+    $('ev-unsubscribe').disabled = !u || !u.subscribed;
+    location.replace('#' + encodeURIComponent(S.appId) + '/' + encodeURIComponent(S.user));
+  }
+
+  function selectUser(openid) {
+    if (openid === S.user) return;
+    S.user = openid;
+    resetConversation();
+  }
+
+  function resetConversation() {
+    S.log = [];
+    S.logKey = '';
+    S.menu = null;
+    S.menuKey = '';
+    S.selected = -1;
+    S.last = null;
+    S.openSub = -1;
+    S.forceBottom = true;
+    renderSide();
+    renderChat();
+    renderFooter();
+    renderDev();
+    poll(true);
+  }
+
+  // ---------- polling ----------
+
+  async function refreshLog() {
+    if (!S.appId || !S.user) return;
+    const url = '/_emulator/apps/' + encodeURIComponent(S.appId) + '/messages?user=' + encodeURIComponent(S.user);
+    const want = S.appId + '/' + S.user;
+    const data = await api('GET', url);
+    if (want !== S.appId + '/' + S.user) return; // switched meanwhile
+    const msgs = (data && data.messages) || [];
+    const key = JSON.stringify(msgs);
+    if (key === S.logKey) return;
+    if (msgs.length > S.log.length) S.forceBottom = true;
+    S.log = msgs;
+    S.logKey = key;
+    renderChat();
+    if (S.selected >= 0) renderDev();
+  }
+
+  async function refreshMenu() {
+    if (!S.appId || !S.user) return;
+    const want = S.appId + '/' + S.user;
+    const m = await api('GET', '/ui/api/menu?appid=' + encodeURIComponent(S.appId) + '&user=' + encodeURIComponent(S.user));
+    if (want !== S.appId + '/' + S.user) return;
+    const key = JSON.stringify(m);
+    if (key === S.menuKey) return;
+    S.menuKey = key;
+    S.menu = m && m.button && m.button.length ? m : null;
+    S.openSub = -1;
+    renderFooter();
+  }
+
+  async function refreshApps() {
+    const before = JSON.stringify(S.apps);
+    await loadApps();
+    if (JSON.stringify(S.apps) !== before) {
+      renderSide();
+      renderFooter();
+    }
+  }
+
+  async function poll(now) {
+    if (S.polling && !now) return;
+    S.polling = true;
+    try {
+      S.tick++;
+      const jobs = [refreshLog(), refreshMenu()];
+      if (now || S.tick % 3 === 0) jobs.push(refreshApps());
+      await Promise.all(jobs);
+    } catch (e) {
+      /* the emulator may be restarting: try again on the next tick */
+    } finally {
+      S.polling = false;
+    }
+  }
+
+  // ---------- the conversation ----------
+
+  // xmlFields reads the text elements of a pushed message's XML.
+  function xmlFields(xml) {
+    const out = {};
+    if (!xml) return out;
+    const doc = new DOMParser().parseFromString(xml, 'application/xml');
+    if (doc.getElementsByTagName('parsererror').length) return out;
+    for (const n of Array.from(doc.documentElement.children)) out[n.tagName] = n.textContent;
+    return out;
+  }
+
+  function row(dir, content, opts) {
+    const r = el('div', 'row ' + (dir === 'in' ? 'out' : 'in'));
+    // Direction "in" is from the user: the user's own message, on the right.
+    r.appendChild(dir === 'in' ? userAvatar(currentUser()) : acctAvatar());
+    const m = el('div', 'msg');
+    m.appendChild(content);
+    if (opts && opts.state === 'sending') m.appendChild(el('span', 'spinner'));
+    if (opts && opts.state === 'failed') {
+      const f = icon('i-fail', 'state');
+      if (opts.error) f.appendChild(Object.assign(document.createElementNS(SVGNS, 'title'), { textContent: opts.error }));
+      m.appendChild(f);
+    }
+    r.appendChild(m);
+    return r;
+  }
+
+  // textWithLinks fills node with text, turning WeChat's <a href="...">label</a>
+  // markup of text replies into links (built as elements, never as HTML).
+  function textWithLinks(node, text) {
+    const re = /<a\s+href\s*=\s*(["'])([^"']*)\1[^>]*>([\s\S]*?)<\/a>/gi;
+    let last = 0;
+    let m;
+    while ((m = re.exec(text)) !== null) {
+      if (m.index > last) node.appendChild(document.createTextNode(text.slice(last, m.index)));
+      const href = safeURL(m[2]);
+      if (href) {
+        const a = el('a', '', m[3]);
+        a.href = href;
+        a.addEventListener('click', (ev) => { ev.preventDefault(); openWebview('网页', href); });
+        node.appendChild(a);
+      } else {
+        node.appendChild(document.createTextNode(m[0]));
+      }
+      last = re.lastIndex;
+    }
+    if (last < text.length) node.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function bubble(text, links) {
+    const b = el('div', 'bubble');
+    if (links) textWithLinks(b, text);
+    else b.textContent = text;
+    return b;
+  }
+
+  function pic(url, iconId) {
+    const p = el('div', 'pic');
+    const src = safeURL(url);
+    p.appendChild(icon(iconId || 'i-image'));
+    if (src) {
+      const img = document.createElement('img');
+      img.alt = '';
+      img.referrerPolicy = 'no-referrer';
+      img.loading = 'lazy';
+      img.addEventListener('load', () => { p.replaceChildren(img); });
+      img.src = src;
+    }
+    return p;
+  }
+
+  function caption(label, value) {
+    const c = el('div', 'cap');
+    c.append(el('b', '', label), document.createTextNode(value || ''));
+    return c;
+  }
+
+  function newsCard(articles) {
+    const card = el('div', 'card news');
+    const link = (node, a) => {
+      const href = safeURL(a.url);
+      if (!href) return node;
+      const l = el('a');
+      l.href = href;
+      l.addEventListener('click', (ev) => { ev.preventDefault(); openWebview(a.title || '图文消息', href); });
+      l.appendChild(node);
+      return l;
+    };
+    if (articles.length === 1) {
+      const a = articles[0];
+      const one = el('div', 'n-one');
+      one.appendChild(el('div', 'n-title', a.title || ''));
+      const r = el('div', 'n-row');
+      r.appendChild(el('div', 'n-desc', a.description || ''));
+      const p = pic(a.pic_url);
+      p.classList.add('n-thumb');
+      r.appendChild(p);
+      one.appendChild(r);
+      card.appendChild(link(one, a));
+      return card;
+    }
+    articles.forEach((a, i) => {
+      if (i === 0) {
+        const cover = el('div', 'n-cover');
+        cover.append(pic(a.pic_url), el('div', 'n-title', a.title || ''));
+        card.appendChild(link(cover, a));
+        return;
+      }
+      const it = el('div', 'n-item');
+      const p = pic(a.pic_url);
+      p.classList.add('n-thumb');
+      it.append(el('div', 'n-title', a.title || ''), p);
+      card.appendChild(link(it, a));
+    });
+    return card;
+  }
+
+  function mediaCard(kind, rep) {
+    switch (kind) {
+      case 'image': {
+        const c = el('div', 'card image');
+        c.append(pic('', 'i-image'), caption('图片', rep.media_id ? 'media_id: ' + rep.media_id : ''));
+        return c;
+      }
+      case 'voice': {
+        const b = el('div', 'bubble voice');
+        b.append(icon('i-wave'), el('span', '', '语音'));
+        if (rep.media_id) b.appendChild(el('span', 'via', 'media_id: ' + rep.media_id));
+        return b;
+      }
+      case 'video': {
+        const c = el('div', 'card video');
+        c.appendChild(pic('', 'i-play'));
+        if (rep.title) c.appendChild(el('div', 'c-title', rep.title));
+        if (rep.description) c.appendChild(el('div', 'c-desc', rep.description));
+        c.appendChild(caption('视频', rep.media_id ? 'media_id: ' + rep.media_id : ''));
+        return c;
+      }
+      case 'music': {
+        const c = el('div', 'card music');
+        const r = el('div', 'm-row');
+        const ic = el('div', 'm-icon');
+        ic.appendChild(icon('i-music'));
+        const t = el('div', 'm-text');
+        t.append(el('div', 'c-title', rep.title || '音乐'), el('div', 'c-desc', rep.description || rep.music_url || ''));
+        r.append(ic, t);
+        c.append(r, caption('音乐', 'thumb_media_id: ' + (rep.thumb_media_id || '')));
+        return c;
+      }
+      default:
+        return null;
+    }
+  }
+
+  function sys(text, cls) {
+    const d = el('div', 'sys' + (cls ? ' ' + cls : ''));
+    d.appendChild(el('span', '', text));
+    return d;
+  }
+
+  // eventText describes an event the user caused, as a discreet notice.
+  function eventText(en, f) {
+    const name = appName(currentApp());
+    const key = en.event_key || '';
+    switch (en.event) {
+      case 'subscribe':
+        return key.startsWith('qrscene_') ? '你扫码关注了「' + name + '」（场景 ' + key.slice(8) + '）' : '你关注了「' + name + '」';
+      case 'unsubscribe':
+        return '你取消关注了「' + name + '」';
+      case 'SCAN':
+        return '你扫描了带参数二维码（场景 ' + key + '）';
+      case 'LOCATION':
+        return '已上报地理位置 ' + (f.Latitude || '') + ', ' + (f.Longitude || '');
+      case 'CLICK':
+        return '点击菜单 · ' + key;
+      case 'VIEW':
+        return '打开菜单链接 · ' + key;
+      default:
+        return '事件 ' + en.event + (key ? ' · ' + key : '');
+    }
+  }
+
+  // renderIn renders what the user sent (direction "in").
+  function renderIn(en) {
+    const f = xmlFields(en.xml);
+    switch (en.type) {
+      case 'text':
+        return row('in', bubble(en.text || f.Content || ''));
+      case 'event':
+        return sys(eventText(en, f), 'event');
+      case 'location': {
+        const c = el('div', 'card location');
+        const t = el('div', 'l-text');
+        t.append(el('div', 'l-name', f.Label || '位置'), el('div', 'l-sub', (f.Location_X || '') + ', ' + (f.Location_Y || '')));
+        const map = el('div', 'map');
+        map.appendChild(icon('i-pin'));
+        c.append(t, map);
+        return row('in', c);
+      }
+      case 'link': {
+        return row('in', newsCard([{ title: f.Title, description: f.Description, url: f.Url }]));
+      }
+      case 'image':
+        return row('in', mediaCard('image', { media_id: f.MediaId }));
+      case 'voice':
+        return row('in', mediaCard('voice', { media_id: f.MediaId }));
+      case 'video':
+      case 'shortvideo':
+        return row('in', mediaCard('video', { media_id: f.MediaId }));
+      default:
+        return row('in', bubble('[' + en.type + ']'));
+    }
+  }
+
+  // renderOut renders what the account sent (direction "out").
+  function renderOut(en) {
+    if (en.via === 'error') return sys(en.text || UNAVAILABLE, 'error');
+    const rep = en.reply;
+    if (rep) {
+      switch (rep.type) {
+        case 'text':
+          return row('out', bubble(rep.content || '', true));
+        case 'news':
+          return row('out', newsCard(rep.articles || []));
+        case 'transfer_customer_service':
+          return sys('消息已转接到客服' + (rep.kf_account ? '（' + rep.kf_account + '）' : ''), 'event');
+        default: {
+          const c = mediaCard(rep.type, rep);
+          return row('out', c || bubble(en.text || '[' + rep.type + ']'));
+        }
+      }
+    }
+    // Customer-service (and other later) messages carry what the user sees.
+    const text = en.text || '';
+    switch (en.type) {
+      case 'text':
+        return row('out', bubble(text, true));
+      case 'image':
+        return row('out', mediaCard('image', {}));
+      case 'voice':
+        return row('out', mediaCard('voice', {}));
+      case 'news':
+        return row('out', newsCard([{ title: text.replace(/^\[链接\]\s*/, ''), description: '' }]));
+      case 'miniprogrampage': {
+        const c = el('div', 'card');
+        c.append(el('div', 'c-title', text.replace(/^\[小程序\]\s*/, '') || '小程序'), pic('', 'i-image'), caption('小程序', ''));
+        c.querySelector('.pic').style.height = '150px';
+        c.querySelector('.pic').style.margin = '8px 10px 0';
+        return row('out', c);
+      }
+      default:
+        return row('out', bubble(text || '[' + en.type + ']'));
+    }
+  }
+
+  function renderChat() {
+    const chat = $('chat');
+    const nearBottom = chat.scrollHeight - chat.scrollTop - chat.clientHeight < 80;
+    chat.replaceChildren();
+    const nowMs = Date.now();
+    let lastT = 0;
+    S.log.forEach((en, i) => {
+      const t = Date.parse(en.time) || 0;
+      if (!lastT || t - lastT > GAP_MS) chat.appendChild(el('div', 'time', fmtTime(t, Math.max(nowMs, t))));
+      lastT = t;
+      const node = en.direction === 'in' ? renderIn(en) : renderOut(en);
+      if (!node) return;
+      node.dataset.index = String(i);
+      if (i === S.selected) node.classList.add('selected');
+      node.addEventListener('click', (ev) => {
+        if (ev.target.closest('a')) return;
+        S.selected = S.selected === i ? -1 : i;
+        renderChat();
+        renderDev();
+      });
+      chat.appendChild(node);
+    });
+    for (const p of S.pending) {
+      if (p.appId !== S.appId || p.user !== S.user) continue;
+      chat.appendChild(row('in', bubble(p.text), { state: p.state, error: p.error }));
+    }
+    if (nearBottom || S.forceBottom) chat.scrollTop = chat.scrollHeight;
+    S.forceBottom = false;
+  }
+
+  // ---------- sending ----------
+
+  function pushURL() {
+    return '/_emulator/apps/' + encodeURIComponent(S.appId) + '/push';
+  }
+
+  // push sends req as the current user and shows the outcome.
+  async function push(req) {
+    if (!S.appId || !S.user) return null;
+    try {
+      const res = await api('POST', pushURL(), { user: S.user, ...req });
+      afterPush(res);
+      return res;
+    } catch (e) {
+      toast(e.message);
+      return null;
+    }
+  }
+
+  function afterPush(res) {
+    S.last = res;
+    S.selected = -1;
+    S.forceBottom = true;
+    renderDev();
+    poll(true);
+  }
+
+  async function sendText(text) {
+    const p = { id: ++S.seq, appId: S.appId, user: S.user, text, state: 'sending' };
+    S.pending.push(p);
+    S.forceBottom = true;
+    renderChat();
+    try {
+      const res = await api('POST', pushURL(), { user: p.user, type: 'text', content: text });
+      S.pending = S.pending.filter((x) => x !== p);
+      if (p.appId === S.appId && p.user === S.user) {
+        // Show the logged exchange before the next poll.
+        await refreshLog().catch(() => {});
+        afterPush(res);
+      }
+    } catch (e) {
+      p.state = 'failed';
+      p.error = e.message;
+      renderChat();
+      toast(e.message);
+    }
+  }
+
+  async function tap(b) {
+    S.openSub = -1;
+    renderFooter();
+    switch (b.type) {
+      case 'media_id':
+      case 'view_limited':
+      case 'article_id':
+      case 'article_view_limited':
+        toast('「' + b.name + '」下发素材 ' + (b.media_id || b.article_id || '') + '\n（不推送事件）');
+        return;
+      case 'view':
+        openWebview(b.name, b.url);
+        break;
+      case 'miniprogram':
+        openWebview(b.name, b.url, '小程序 ' + (b.appid || '') + ' · ' + (b.pagepath || ''));
+        break;
+    }
+    try {
+      const res = await api('POST', '/ui/api/click', { appid: S.appId, user: S.user, button: b.key || b.url || b.name });
+      afterPush(res);
+    } catch (e) {
+      toast(e.message);
+    }
+  }
+
+  // ---------- web view sheet ----------
+
+  function openWebview(title, url, kind) {
+    const href = safeURL(url);
+    $('wv-title').textContent = title || '';
+    $('wv-kind').textContent = kind || '打开网页';
+    $('wv-url').textContent = url || '';
+    $('wv-note').textContent = '模拟器不在手机里加载网页：VIEW 事件已推送给公众号服务器。网页授权可在浏览器中打开链接测试。';
+    const open = $('wv-open');
+    open.hidden = !href;
+    if (href) open.href = href;
+    else open.removeAttribute('href');
+    $('webview').hidden = false;
+  }
+
+  // ---------- footer: menu or input ----------
+
+  function renderFooter() {
+    const f = $('footer');
+    f.replaceChildren();
+    const u = currentUser();
+    if (!u) return;
+    if (!u.subscribed) {
+      const bar = el('div', 'follow-bar');
+      const btn = el('button', 'btn primary', '关注公众号');
+      btn.type = 'button';
+      btn.addEventListener('click', () => push({ type: 'event', event: 'subscribe' }));
+      bar.append(el('p', '', '你还没有关注「' + appName(currentApp()) + '」'), btn);
+      f.appendChild(bar);
+      return;
+    }
+    if (S.menu && S.mode === 'menu') {
+      f.appendChild(menuBar());
+      return;
+    }
+    f.appendChild(inputBar());
+  }
+
+  function menuBar() {
+    const bar = el('div', 'menubar');
+    const sw = el('button', 'switch');
+    sw.type = 'button';
+    sw.title = '切换到键盘';
+    sw.appendChild(icon('i-kbd'));
+    sw.addEventListener('click', () => {
+      S.mode = 'input';
+      S.openSub = -1;
+      renderFooter();
+      const i = $('footer').querySelector('.input');
+      if (i) i.focus();
+    });
+    bar.appendChild(sw);
+    S.menu.button.forEach((b, i) => {
+      const subs = b.sub_button || [];
+      const m = el('button', 'mbtn' + (S.openSub === i ? ' open' : ''));
+      m.type = 'button';
+      if (subs.length) m.appendChild(icon('i-sub'));
+      m.appendChild(el('span', 'mname', b.name));
+      m.addEventListener('click', (ev) => {
+        ev.stopPropagation();
+        if (subs.length) {
+          S.openSub = S.openSub === i ? -1 : i;
+          renderFooter();
+        } else {
+          tap(b);
+        }
+      });
+      bar.appendChild(m);
+    });
+    if (S.openSub >= 0) {
+      const b = S.menu.button[S.openSub];
+      const pop = el('div', 'submenu');
+      for (const sb of b.sub_button || []) {
+        const it = el('button', '', sb.name);
+        it.type = 'button';
+        it.addEventListener('click', (ev) => { ev.stopPropagation(); tap(sb); });
+        pop.appendChild(it);
+      }
+      bar.appendChild(pop);
+      // Position above the top button once laid out.
+      requestAnimationFrame(() => {
+        const btn = bar.querySelectorAll('.mbtn')[S.openSub];
+        if (!btn) return;
+        const w = Math.max(btn.offsetWidth - 16, 112);
+        const left = Math.min(Math.max(btn.offsetLeft + (btn.offsetWidth - w) / 2, 6), bar.offsetWidth - w - 6);
+        pop.style.width = w + 'px';
+        pop.style.left = left + 'px';
+      });
+    }
+    return bar;
+  }
+
+  function inputBar() {
+    const bar = el('div', 'bar');
+    const left = el('button', 'icon-btn');
+    left.type = 'button';
+    if (S.menu) {
+      left.title = '切换到菜单';
+      left.appendChild(icon('i-menu'));
+      left.addEventListener('click', () => { S.mode = 'menu'; renderFooter(); });
+    } else {
+      left.title = '语音';
+      left.appendChild(icon('i-voice'));
+      left.addEventListener('click', () => toast('模拟器暂不支持语音'));
+    }
+    const input = el('input', 'input');
+    input.type = 'text';
+    input.value = S.draft;
+    input.setAttribute('aria-label', '消息');
+    input.enterKeyHint = 'send';
+    const emoji = el('button', 'icon-btn');
+    emoji.type = 'button';
+    emoji.title = '表情';
+    emoji.appendChild(icon('i-emoji'));
+    emoji.addEventListener('click', () => { input.value += '[微笑]'; sync(); input.focus(); });
+    const plus = el('button', 'icon-btn');
+    plus.type = 'button';
+    plus.title = '更多';
+    plus.appendChild(icon('i-plus'));
+    plus.addEventListener('click', () => {
+      push({ type: 'location', location_x: $('loc-x').value, location_y: $('loc-y').value, scale: 15, label: $('loc-label').value });
+    });
+    const send = el('button', 'send', '发送');
+    send.type = 'button';
+    const sync = () => {
+      S.draft = input.value;
+      const has = input.value.trim() !== '';
+      send.hidden = !has;
+      plus.hidden = has;
+    };
+    const doSend = () => {
+      const text = input.value;
+      if (text.trim() === '') return;
+      input.value = '';
+      sync();
+      sendText(text);
+      input.focus();
+    };
+    input.addEventListener('input', sync);
+    input.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' && !ev.isComposing) {
+        ev.preventDefault();
+        doSend();
+      }
+    });
+    send.addEventListener('click', doSend);
+    sync();
+    bar.append(left, input, emoji, plus, send);
+    return bar;
+  }
+
+  // ---------- dev drawer ----------
+
+  // prettyXML indents a WeChat XML document for reading (text only).
+  function prettyXML(xml) {
+    if (!xml) return '';
+    const doc = new DOMParser().parseFromString(xml, 'application/xml');
+    if (doc.getElementsByTagName('parsererror').length) return xml;
+    const out = [];
+    const walk = (n, depth) => {
+      const pad = '  '.repeat(depth);
+      const kids = Array.from(n.childNodes);
+      const elems = kids.filter((k) => k.nodeType === 1);
+      if (!elems.length) {
+        const inner = kids.map((k) => (k.nodeType === 4 ? '<![CDATA[' + k.data + ']]>' : k.textContent)).join('');
+        out.push(pad + '<' + n.tagName + '>' + inner + '</' + n.tagName + '>');
+        return;
+      }
+      out.push(pad + '<' + n.tagName + '>');
+      for (const k of elems) walk(k, depth + 1);
+      out.push(pad + '</' + n.tagName + '>');
+    };
+    walk(doc.documentElement, 0);
+    return out.join('\n');
+  }
+
+  function kv(pairs) {
+    const dl = el('dl', 'kv');
+    for (const [k, v, cls] of pairs) {
+      if (v === undefined || v === null || v === '') continue;
+      dl.append(el('dt', '', k), el('dd', cls || '', v));
+    }
+    return dl;
+  }
+
+  function pre(text) {
+    return el('pre', '', text);
+  }
+
+  function renderDev() {
+    const body = $('dev-body');
+    body.replaceChildren();
+    if (S.selected >= 0 && S.log[S.selected]) {
+      const en = S.log[S.selected];
+      $('dev-caption').textContent = '聊天记录 #' + (S.selected + 1);
+      body.append(el('h3', '', '记录'), kv([
+        ['时间', en.time],
+        ['方向', en.direction === 'in' ? 'in · 用户 → 公众号' : 'out · 公众号 → 用户'],
+        ['来源', en.via],
+        ['类型', en.type + (en.event ? ' / ' + en.event : '')],
+        ['EventKey', en.event_key],
+        ['MsgId', en.msg_id],
+        ['投递次数', en.deliveries],
+        ['用户看到', en.direction === 'out' ? en.text : ''],
+        ['错误', en.error, 'bad'],
+      ]));
+      if (en.xml) body.append(el('h3', '', en.direction === 'in' ? '推送 XML（明文）' : '回复 XML（明文）'), pre(prettyXML(en.xml)));
+      if (en.reply && en.reply.encrypted) body.append(el('p', 'muted small', '回复以安全模式加密信封送达，此处为解密后的内容。'));
+      return;
+    }
+    const res = S.last;
+    $('dev-caption').textContent = '最近一次推送';
+    if (!res) {
+      body.appendChild(el('p', 'muted', '发送一条消息，或点选一条聊天记录，这里会显示推送的 XML、每次投递的状态与耗时、以及公众号服务器的回复。'));
+      return;
+    }
+    const msg = res.message || {};
+    body.append(el('h3', '', '结果'), kv([
+      ['状态', res.error ? '失败' : res.no_reply ? '成功 · 无回复' : '成功', res.error ? 'bad' : 'ok'],
+      ['类型', (msg.msg_type || '') + (msg.event ? ' / ' + msg.event : '')],
+      ['MsgId', msg.msg_id],
+      ['用户看到', res.user_sees],
+      ['错误', res.error, 'bad'],
+    ]));
+    const atts = res.attempts || [];
+    body.appendChild(el('h3', '', '投递（' + atts.length + '）'));
+    const table = el('table');
+    const head = el('tr');
+    for (const h of ['#', '状态', '耗时', '错误']) head.appendChild(el('th', '', h));
+    table.appendChild(head);
+    atts.forEach((a, i) => {
+      const tr = el('tr');
+      tr.append(el('td', '', i + 1), el('td', a.status >= 200 && a.status < 300 ? 'ok' : 'bad', a.status || '—'),
+        el('td', '', a.duration || ''), el('td', 'err', a.error || ''));
+      table.appendChild(tr);
+    });
+    body.appendChild(table);
+    body.append(el('h3', '', '推送 XML（明文）'), pre(prettyXML(msg.xml)));
+    if (res.reply) {
+      body.append(el('h3', '', '回复 XML' + (res.reply.encrypted ? '（已解密）' : '')), pre(prettyXML(res.reply.xml)));
+    }
+    const lastAtt = atts[atts.length - 1];
+    if (lastAtt && lastAtt.body && (!res.reply || lastAtt.body !== res.reply.xml)) {
+      body.append(el('h3', '', '应答原文'), pre(prettyXML(lastAtt.body)));
+    }
+  }
+
+  // ---------- wiring ----------
+
+  function bind() {
+    $('app-select').addEventListener('change', (ev) => {
+      S.appId = ev.target.value;
+      const a = currentApp();
+      S.user = a && a.users.length ? a.users[0].openid : '';
+      resetConversation();
+    });
+    $('ev-subscribe').addEventListener('click', () => push({ type: 'event', event: 'subscribe' }));
+    $('ev-unsubscribe').addEventListener('click', () => push({ type: 'event', event: 'unsubscribe' }));
+    $('ev-scan').addEventListener('click', () => {
+      const scene = $('scan-scene').value.trim() || '1';
+      const u = currentUser();
+      if (u && u.subscribed) push({ type: 'event', event: 'SCAN', event_key: scene });
+      else push({ type: 'event', event: 'subscribe', event_key: 'qrscene_' + scene });
+    });
+    $('ev-location').addEventListener('click', () => push({
+      type: 'location', location_x: $('loc-x').value.trim(), location_y: $('loc-y').value.trim(),
+      scale: 15, label: $('loc-label').value,
+    }));
+    $('ev-report').addEventListener('click', () => push({
+      type: 'event', event: 'LOCATION', latitude: $('loc-x').value.trim(), longitude: $('loc-y').value.trim(), precision: '65.000000',
+    }));
+    $('dev-toggle').addEventListener('click', () => {
+      const closed = $('desk').classList.toggle('dev-closed');
+      $('dev-toggle').setAttribute('aria-expanded', String(!closed));
+    });
+    $('wv-close').addEventListener('click', () => { $('webview').hidden = true; });
+    document.addEventListener('click', (ev) => {
+      if (S.openSub >= 0 && !ev.target.closest('.submenu')) {
+        S.openSub = -1;
+        renderFooter();
+      }
+    });
+  }
+
+  async function start() {
+    bind();
+    tickClock();
+    setInterval(tickClock, 10000);
+    const [app, user] = location.hash.slice(1).split('/').map((s) => {
+      try { return decodeURIComponent(s); } catch (_) { return ''; }
+    });
+    S.appId = app || '';
+    S.user = user || '';
+    try {
+      await loadApps();
+    } catch (e) {
+      toast('无法连接模拟器：' + e.message, 6000);
+    }
+    resetConversation();
+    setInterval(() => { if (!document.hidden) poll(false); }, POLL_MS);
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();
