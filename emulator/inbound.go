@@ -80,7 +80,8 @@ type PushRequest struct {
 	EventKey string    `json:"event_key,omitempty"`
 	// Ticket is the QR code ticket of SCAN and subscribe-by-QR events.
 	Ticket string `json:"ticket,omitempty"`
-	// MenuID is the MenuId of a VIEW event (optional).
+	// MenuID is the MenuId of a CLICK or VIEW event. When empty, Push fills
+	// it with the menuid of the menu the user sees, if the app has one.
 	MenuID string `json:"menu_id,omitempty"`
 	// MediaID, PicURL, Format, Recognition, ThumbMediaID: media messages.
 	MediaID      string `json:"media_id,omitempty"`
@@ -223,7 +224,7 @@ func buildInbound(req *PushRequest, originalID, openID string, now time.Time, ms
 			x.num("Latitude", numOr(req.Latitude, "23.137466"))
 			x.num("Longitude", numOr(req.Longitude, "113.352425"))
 			x.num("Precision", numOr(req.Precision, "119.385040"))
-		case EventTypeView:
+		case EventTypeView, EventTypeClick:
 			x.cdata("EventKey", req.EventKey)
 			if req.MenuID != "" {
 				x.num("MenuId", req.MenuID)

@@ -590,6 +590,8 @@ func (e *Emulator) ClickMenu(ctx context.Context, appID, openID, button string) 
 	switch b.Type {
 	case "view":
 		req.EventKey, req.MenuID = b.URL, menuID
+	case "click":
+		req.MenuID = menuID
 	case "miniprogram":
 		req.EventKey = b.PagePath
 		req.Extra = map[string]string{"MenuId": menuID}

@@ -194,12 +194,21 @@ func TestClickMenu(t *testing.T) {
 			}
 		}
 	}
+	// A CLICK pushed directly (as `wxkit push --click KEY` does) carries the
+	// menuid too, as a bare number.
+	res, err := e.Push(t.Context(), testAppID, PushRequest{User: user, Type: MsgTypeEvent, Event: EventTypeClick, EventKey: "K"})
+	if err != nil {
+		t.Fatalf("Push(CLICK) = %v", err)
+	}
+	if want := "<MenuId>" + menuID + "</MenuId>"; !strings.Contains(res.Message.XML, want) || strings.Count(res.Message.XML, "MenuId") != 2 {
+		t.Errorf("Push(CLICK) pushed %s, want one %s", res.Message.XML, want)
+	}
 	if _, err := e.ClickMenu(t.Context(), testAppID, user, "更多"); !errors.Is(err, ErrBadPushRequest) {
 		t.Errorf("ClickMenu(a button with sub buttons) = %v, want ErrBadPushRequest", err)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(pushed) != 3 {
-		t.Errorf("pushes = %d, want 3", len(pushed))
+	if len(pushed) != 4 { // three taps and one direct CLICK push
+		t.Errorf("pushes = %d, want 4", len(pushed))
 	}
 }

@@ -116,6 +116,12 @@ func (e *Emulator) Push(ctx context.Context, appID string, req PushRequest) (*Pu
 	if pushURL == "" {
 		return nil, fmt.Errorf("%w: %s", ErrNoPushURL, appID)
 	}
+	if req.RawXML == "" && req.MenuID == "" && (req.Event == EventTypeClick || req.Event == EventTypeView) {
+		// A tap on a menu button carries the menuid of the menu the user sees.
+		if m, err := e.MenuFor(appID, openID); err == nil && m != nil {
+			req.MenuID = strconv.FormatInt(m.MenuID, 10)
+		}
+	}
 
 	var in *InboundMessage
 	var err error
