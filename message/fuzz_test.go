@@ -1,8 +1,12 @@
 package message
 
 import (
+	"bytes"
+	"encoding/xml"
 	"errors"
+	"io"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -71,6 +75,83 @@ func FuzzParseEnvelope(f *testing.F) {
 		// TimeStamp and MsgSignature are trimmed on parse.
 		if e2.Encrypt != e.Encrypt || e2.Nonce != e.Nonce || e2.TimeStamp != trimSpace(e.TimeStamp) || e2.MsgSignature != trimSpace(e.MsgSignature) {
 			t.Fatalf("envelope round trip: %+v → %+v", e, e2)
+		}
+	})
+}
+
+// topLevelTexts reads b with encoding/xml (strict) and returns, for the first
+// occurrence of every top-level element without children, its text. ok is
+// false when encoding/xml rejects the document.
+func topLevelTexts(b []byte) (map[string]string, bool) {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	out := map[string]string{}
+	var (
+		depth  int
+		name   string
+		text   []byte
+		nested bool
+	)
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return out, depth == 0
+		}
+		if err != nil {
+			return nil, false
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			depth++
+			if depth == 2 {
+				name, text, nested = tok.Name.Local, text[:0], false
+				if tok.Name.Space != "" {
+					nested = true // prefixed names: encoding/xml splits them
+				}
+			} else if depth > 2 {
+				nested = true
+			}
+		case xml.CharData:
+			if depth == 2 {
+				text = append(text, tok...)
+			}
+		case xml.EndElement:
+			if depth == 2 && !nested {
+				if _, seen := out[name]; !seen {
+					out[name] = string(text)
+				}
+			}
+			depth--
+		}
+	}
+}
+
+// FuzzParseVsEncodingXML is a differential check: when both encoding/xml and
+// Parse accept a document, every top-level text element reads the same.
+func FuzzParseVsEncodingXML(f *testing.F) {
+	for _, s := range loadMessages(f) {
+		f.Add(s.XML)
+	}
+	f.Add([]byte("<xml><A>a &lt; &#x4e2d;<![CDATA[ <x> ]]>b<!-- c -->d</A><B><![CDATA[]]]]><![CDATA[>]]></B></xml>"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if bytes.IndexByte(b, '\r') >= 0 || bytes.Contains(b, []byte("<!DOCTYPE")) {
+			return // encoding/xml normalizes line ends; DOCTYPE is refused by Parse by design
+		}
+		want, ok := topLevelTexts(b)
+		if !ok {
+			return
+		}
+		m, err := Parse(b)
+		if err != nil {
+			return
+		}
+		for name, text := range want {
+			if !utf8.ValidString(text) {
+				continue
+			}
+			got, ok := m.Get(name)
+			if !ok || got != text {
+				t.Fatalf("Get(%q) = %q, %v; encoding/xml reads %q\ninput: %q", name, got, ok, text, b)
+			}
 		}
 	})
 }
