@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
 
+	redisstore "github.com/wxkit/wxkit/store/redis"
 	"github.com/wxkit/wxkit/store/sqlite"
 	"github.com/wxkit/wxkit/token"
 	"github.com/wxkit/wxkit/webhook"
@@ -24,6 +26,8 @@ import (
 //	                          configured auto-replies, dedup and message log
 //	GET      /token/{appid}   the central token service (404 when
 //	                          token_service.secret is empty)
+//	POST     /token/{appid}/invalidate
+//	                          reports a token WeChat rejected (token.Remote)
 //	GET      /healthz         200 "ok" when the store answers a ping, else 503
 //
 // Build it with New, serve it with Run (or Listen + Serve, or Handler in
@@ -37,10 +41,13 @@ type Gateway struct {
 	db     *sqlite.DB
 	msgLog *sqlite.MessageLog
 	tokens token.Store
+	redis  *redisstore.Client // tokens and locks when cfg.Redis is set
+	now    func() time.Time
 
 	mux      *http.ServeMux
 	webhooks map[string]*webhook.Server
 	tokenSvc *tokenService
+	web      *webState // web login, JS-SDK, menus, late replies (oauth.go)
 
 	mu  sync.Mutex
 	srv *http.Server
@@ -63,6 +70,16 @@ func WithHTTPClient(c *http.Client) Option {
 	}
 }
 
+// WithClock replaces time.Now in the token sources and the token service
+// (for tests and simulations that move time, such as the emulator's clock).
+func WithClock(now func() time.Time) Option {
+	return func(g *Gateway) {
+		if now != nil {
+			g.now = now
+		}
+	}
+}
+
 // New opens the store and builds every route of cfg (which must have been
 // validated: LoadConfig, ParseConfig or Normalize). A nil logger logs
 // nothing. Errors name the configuration key at fault.
@@ -79,6 +96,7 @@ func New(cfg *Config, logger *slog.Logger, opts ...Option) (*Gateway, error) {
 		client:   &http.Client{Timeout: 10 * time.Second},
 		mux:      http.NewServeMux(),
 		webhooks: make(map[string]*webhook.Server, len(cfg.Apps)),
+		now:      time.Now,
 	}
 	for _, o := range opts {
 		o(g)
@@ -100,9 +118,6 @@ func (g *Gateway) openStore() error {
 	default:
 		return fmt.Errorf("store: %q: only sqlite://PATH is supported by this build", g.cfg.Store)
 	}
-	if g.cfg.Redis != "" {
-		return fmt.Errorf("redis: %q: the Redis stores are not available in this build yet", redactURL(g.cfg.Redis))
-	}
 	db, err := sqlite.Open(g.cfg.Store)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
@@ -121,7 +136,40 @@ func (g *Gateway) openStore() error {
 		return fmt.Errorf("store: %w", err)
 	}
 	g.tokens = ts
+	if g.cfg.Redis != "" {
+		rc, err := openRedis(g.cfg.Redis)
+		if err != nil {
+			g.msgLog.Close()
+			db.Close()
+			return fmt.Errorf("redis: %q: %w", redactURL(g.cfg.Redis), err)
+		}
+		g.redis = rc
+		g.tokens = redisstore.NewTokenStore(rc)
+	}
 	return nil
+}
+
+// openRedis connects to the Redis of cfg.Redis. A "prefix" query parameter
+// (redis://host:6379/0?prefix=wxkit-prod:) is put in front of every key, for
+// several deployments or tests sharing one Redis; the other parameters are
+// go-redis's.
+func openRedis(raw string) (*redisstore.Client, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, errors.New("malformed URL (want redis://host:port/db)")
+	}
+	q := u.Query()
+	prefix := q.Get("prefix")
+	q.Del("prefix")
+	u.RawQuery = q.Encode()
+	rc, err := redisstore.Open(u.String())
+	if err != nil {
+		return nil, err
+	}
+	if prefix != "" {
+		rc = redisstore.New(rc.Redis(), redisstore.WithKeyPrefix(prefix))
+	}
+	return rc, nil
 }
 
 // buildRoutes registers the webhooks, the token service and /healthz.
@@ -135,7 +183,7 @@ func (g *Gateway) buildRoutes() error {
 		secretSum: sha256.Sum256([]byte(g.cfg.TokenService.Secret)),
 		apps:      make(map[string]*appTokens, len(g.cfg.Apps)),
 		logger:    g.logger,
-		now:       time.Now,
+		now:       g.now,
 	}
 	for i := range g.cfg.Apps {
 		a := &g.cfg.Apps[i]
@@ -162,6 +210,7 @@ func (g *Gateway) buildRoutes() error {
 			srv.Dedup = &webhook.MemoryDedup{}
 		case DedupOff:
 		}
+		g.wireLateReply(a, srv)
 		if err := srv.Init(); err != nil {
 			return fmt.Errorf("apps[%d]: %w", i, err)
 		}
@@ -169,11 +218,12 @@ func (g *Gateway) buildRoutes() error {
 		g.mux.Handle("/wx/"+a.AppID, srv)
 
 		if a.Secret != "" {
-			popts := []token.ProviderOption{token.WithBaseURL(g.cfg.WeChat.APIBase), token.WithHTTPClient(g.client)}
-			copts := []token.CacheOption{token.WithLogger(g.logger)}
-			access := token.NewCachedSource(g.tokens, token.AccessTokenKey(a.AppID),
+			popts := []token.ProviderOption{token.WithBaseURL(g.cfg.WeChat.APIBase), token.WithHTTPClient(g.client), token.WithClock(g.now)}
+			copts := []token.CacheOption{token.WithLogger(g.logger), token.WithClock(g.now)}
+			store := markedStore{g.tokens}
+			access := token.NewCachedSource(store, token.AccessTokenKey(a.AppID),
 				token.NewStableTokenProvider(a.AppID, a.Secret, popts...), copts...)
-			ticket := token.NewCachedSource(g.tokens, token.JSAPITicketKey(a.AppID),
+			ticket := token.NewCachedSource(store, token.JSAPITicketKey(a.AppID),
 				token.NewJSAPITicketProvider(access, popts...), copts...)
 			g.tokenSvc.apps[a.AppID] = &appTokens{access: access, ticket: ticket}
 		} else {
@@ -182,6 +232,10 @@ func (g *Gateway) buildRoutes() error {
 	}
 	if g.cfg.TokenService.Secret != "" {
 		g.mux.Handle("/token/{appid}", g.tokenSvc)
+		g.mux.HandleFunc("/token/{appid}/invalidate", g.tokenSvc.serveInvalidate)
+	}
+	if err := g.registerWebRoutes(); err != nil {
+		return err
 	}
 	g.mux.HandleFunc("GET /healthz", g.healthz)
 	return nil
@@ -197,6 +251,14 @@ func (g *Gateway) healthz(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		io.WriteString(w, "store unavailable\n")
 		return
+	}
+	if g.redis != nil {
+		if err := g.redis.Ping(ctx); err != nil {
+			g.logger.LogAttrs(r.Context(), slog.LevelError, "healthz: redis ping failed", slog.String("error", err.Error()))
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "redis unavailable\n")
+			return
+		}
 	}
 	io.WriteString(w, "ok\n")
 }
@@ -285,6 +347,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	ln := g.ln
 	g.mu.Unlock()
 
+	defer g.startMenuSync(ctx)()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	g.logger.Info("gateway: serving", slog.String("addr", ln.Addr().String()), slog.Int("apps", len(g.cfg.Apps)))
@@ -317,6 +380,9 @@ func (g *Gateway) Close() error {
 		}
 		if g.db != nil {
 			g.closeErr = g.db.Close()
+		}
+		if g.redis != nil {
+			g.closeErr = errors.Join(g.closeErr, g.redis.Close())
 		}
 	})
 	return g.closeErr
