@@ -20,6 +20,7 @@ type Client struct {
 	accessToken token.Source
 	jsapiTicket token.Source
 	logger      *slog.Logger
+	menu        *menuLimitsValue // nil: DefaultMenuLimits()
 
 	common service // shared by the services: type MenuService service
 }
@@ -85,6 +86,7 @@ func NewClient(appID, secret string, opts ...Option) (*Client, error) {
 		accessToken: cfg.tokens,
 		jsapiTicket: cfg.ticket,
 		logger:      cfg.logger,
+		menu:        cfg.menu,
 		api: &wxhttp.Client{
 			BaseURL:    cfg.baseURL,
 			HTTPClient: cfg.hc,

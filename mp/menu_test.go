@@ -269,6 +269,38 @@ func TestMenuLimitsCustom(t *testing.T) {
 	}
 }
 
+func TestMenuLimitsClientOptions(t *testing.T) {
+	t.Parallel()
+	env := newEmu(t)
+	m := &Menu{Buttons: []Button{{Name: "菜单", SubButtons: []Button{click(bytesOf(41))}}}}
+	strict := DefaultMenuLimits()
+	strict.MaxSubNameBytes = 40
+	base := []Option{WithBaseURL(env.srv.URL + "/"), WithHTTPClient(env.srv.HTTP.Client())}
+	c, err := NewClient(emuAppID, emuSecret, append(base, WithMenuLimits(strict))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "Menu.Create(41-byte sub name, WithMenuLimits 40)", c.Menu().Create(t.Context(), m), 40025)
+	if _, ok := errors.AsType[*MenuError](c.Menu().Create(t.Context(), m)); !ok {
+		t.Errorf("WithMenuLimits: the refusal is not a local *MenuError")
+	}
+	// The per-call ctx wins over the client option.
+	if err := c.Menu().Create(ContextWithMenuLimits(t.Context(), DefaultMenuLimits()), m); err != nil {
+		t.Errorf("Menu.Create(ctx default limits over client option) = %v", err)
+	}
+	// Without validation, an over-long name reaches WeChat, which refuses it.
+	off, err := NewClient(emuAppID, emuSecret, append(base, WithoutMenuValidation())...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tooLong := &Menu{Buttons: []Button{{Name: "菜单", SubButtons: []Button{click(bytesOf(61))}}}}
+	err = off.Menu().Create(t.Context(), tooLong)
+	if _, local := errors.AsType[*MenuError](err); local {
+		t.Errorf("WithoutMenuValidation: still validated locally: %v", err)
+	}
+	wantCode(t, "Menu.Create(61-byte sub name, no validation)", err, 40025)
+}
+
 // TestMenuClickCarriesMenuID checks that a tap on a button of a created
 // menu pushes a CLICK event with the key and the menu's MenuId.
 func TestMenuClickCarriesMenuID(t *testing.T) {

@@ -245,6 +245,9 @@ func ContextWithoutMenuValidation(ctx context.Context) context.Context {
 // validate checks m against the limits in effect for ctx.
 func (s *MenuService) validate(ctx context.Context, m *Menu) error {
 	v, ok := ctx.Value(menuLimitsKey{}).(menuLimitsValue)
+	if !ok && s.client.menu != nil {
+		v, ok = *s.client.menu, true
+	}
 	switch {
 	case !ok:
 		return DefaultMenuLimits().Validate(m)

@@ -23,6 +23,7 @@ type config struct {
 	ticket  token.Source
 	store   token.Store
 	logger  *slog.Logger
+	menu    *menuLimitsValue
 }
 
 // WithHTTPClient sets the *http.Client used for API calls and token fetches
@@ -100,6 +101,28 @@ func WithLogger(l *slog.Logger) Option {
 			return errors.New("mp: WithLogger: nil logger")
 		}
 		c.logger = l
+		return nil
+	}
+}
+
+// WithMenuLimits makes MenuService.Create and AddConditional validate menus
+// against l instead of DefaultMenuLimits() (WeChat's documented limits; the
+// platform's real limits have differed from its docs, see PLATFORM.md). A
+// ctx from ContextWithMenuLimits or ContextWithoutMenuValidation overrides
+// it for one call.
+func WithMenuLimits(l MenuLimits) Option {
+	return func(c *config) error {
+		c.menu = &menuLimitsValue{limits: l}
+		return nil
+	}
+}
+
+// WithoutMenuValidation makes MenuService.Create and AddConditional send
+// menus without validating them, leaving every check to WeChat (whose
+// errors are then *wxkit.APIError rather than *MenuError).
+func WithoutMenuValidation() Option {
+	return func(c *config) error {
+		c.menu = &menuLimitsValue{off: true}
 		return nil
 	}
 }
