@@ -4,9 +4,12 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"sync"
+	"unsafe"
 )
 
 // blockSize is the PKCS#7 block WeChat pads messages to: 32 bytes, not the
@@ -28,6 +31,7 @@ type Cipher struct {
 	block cipher.Block
 	iv    [16]byte
 	appID string
+	bufs  sync.Pool // *[]byte scratch frames for AppendEncrypt
 }
 
 // NewCipher returns a Cipher for a 43-character EncodingAESKey and the
@@ -88,7 +92,15 @@ func (c *Cipher) AppendEncrypt(dst, random, msg []byte) []byte {
 	}
 	n := 16 + 4 + len(msg) + len(c.appID)
 	pad := blockSize - n%blockSize
-	buf := make([]byte, n+pad)
+	bp, _ := c.bufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	if cap(*bp) < n+pad {
+		*bp = make([]byte, n+pad)
+	}
+	buf := (*bp)[:n+pad]
+	defer c.bufs.Put(bp)
 	copy(buf, random)
 	binary.BigEndian.PutUint32(buf[16:20], uint32(len(msg)))
 	copy(buf[20:], msg)
@@ -104,11 +116,12 @@ func (c *Cipher) AppendEncrypt(dst, random, msg []byte) []byte {
 // echostr), checks that the trailing AppID is the Cipher's, and returns the
 // message. Errors: ErrInvalidCiphertext, ErrInvalidPadding, ErrInvalidAppID.
 func (c *Cipher) Decrypt(b64 string) ([]byte, error) {
-	msg, appID, err := c.DecryptBytes([]byte(b64))
+	// decrypt only reads its input, so the string's bytes are lent, not copied.
+	msg, appID, err := c.decrypt(unsafe.Slice(unsafe.StringData(b64), len(b64)))
 	if err != nil {
 		return nil, err
 	}
-	if !Equal(appID, c.appID) {
+	if subtle.ConstantTimeCompare(appID, []byte(c.appID)) != 1 {
 		return nil, ErrInvalidAppID
 	}
 	return msg, nil
@@ -118,28 +131,38 @@ func (c *Cipher) Decrypt(b64 string) ([]byte, error) {
 // AppID found after it, without checking that AppID. The returned message
 // aliases a freshly allocated buffer.
 func (c *Cipher) DecryptBytes(b64 []byte) (msg []byte, appID string, err error) {
+	msg, id, err := c.decrypt(b64)
+	if err != nil {
+		return nil, "", err
+	}
+	return msg, string(id), nil
+}
+
+// decrypt reads b64 without retaining it and returns the message and the
+// AppID bytes, both aliasing one fresh buffer.
+func (c *Cipher) decrypt(b64 []byte) (msg, appID []byte, err error) {
 	buf := make([]byte, base64.StdEncoding.DecodedLen(len(b64)))
 	n, err := base64.StdEncoding.Decode(buf, b64)
 	if err != nil {
-		return nil, "", ErrInvalidCiphertext
+		return nil, nil, ErrInvalidCiphertext
 	}
 	buf = buf[:n]
 	if len(buf) < 32 || len(buf)%aes.BlockSize != 0 {
-		return nil, "", ErrInvalidCiphertext
+		return nil, nil, ErrInvalidCiphertext
 	}
 	cipher.NewCBCDecrypter(c.block, c.iv[:]).CryptBlocks(buf, buf)
 	buf, err = unpad(buf, blockSize)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	if len(buf) < 20 {
-		return nil, "", ErrInvalidCiphertext
+		return nil, nil, ErrInvalidCiphertext
 	}
 	l := binary.BigEndian.Uint32(buf[16:20])
 	if l > maxMessage || int(l) > len(buf)-20 {
-		return nil, "", ErrInvalidCiphertext
+		return nil, nil, ErrInvalidCiphertext
 	}
-	return buf[20 : 20+l], string(buf[20+l:]), nil
+	return buf[20 : 20+l : 20+l], buf[20+l:], nil
 }
 
 // unpad strips PKCS#7 padding of at most max bytes.

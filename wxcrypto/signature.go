@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/hex"
+	"io"
 	"slices"
 	"strings"
 )
@@ -43,14 +44,41 @@ func MsgSignature(token, timestamp, nonce, encrypt string) string {
 // timestamp, nonce), in constant time. It returns ErrInvalidSignature when
 // it does not.
 func CheckSignature(signature, token, timestamp, nonce string) error {
-	return equalHex(signature, Signature(token, timestamp, nonce))
+	var buf [3]string
+	buf[0], buf[1], buf[2] = token, timestamp, nonce
+	sort3(&buf)
+	return checkDigest(signature, sumSHA1(buf[:]))
 }
 
 // CheckMsgSignature reports whether msgSignature equals MsgSignature(token,
 // timestamp, nonce, encrypt), in constant time, returning
 // ErrInvalidSignature when it does not.
 func CheckMsgSignature(msgSignature, token, timestamp, nonce, encrypt string) error {
-	return equalHex(msgSignature, MsgSignature(token, timestamp, nonce, encrypt))
+	vs := [4]string{token, timestamp, nonce, encrypt}
+	slices.Sort(vs[:])
+	return checkDigest(msgSignature, sumSHA1(vs[:]))
+}
+
+// checkDigest compares a hex signature (either case) with sum in constant
+// time, without allocating.
+func checkDigest(got string, sum [sha1.Size]byte) error {
+	var want [2 * sha1.Size]byte
+	hex.Encode(want[:], sum[:])
+	if len(got) != len(want) {
+		return ErrInvalidSignature
+	}
+	var v byte
+	for i := range want {
+		c := got[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		v |= c ^ want[i]
+	}
+	if v != 0 {
+		return ErrInvalidSignature
+	}
+	return nil
 }
 
 // Equal compares two strings in constant time (for their common length).
@@ -79,10 +107,32 @@ func sort3(v *[3]string) {
 }
 
 func hexSHA1(parts ...string) string {
+	sum := sumSHA1(parts)
+	var out [2 * sha1.Size]byte
+	hex.Encode(out[:], sum[:])
+	return string(out[:])
+}
+
+// sumSHA1 hashes the concatenation of parts; short inputs are joined on the
+// stack so that nothing is allocated.
+func sumSHA1(parts []string) [sha1.Size]byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	if n <= 2048 {
+		var buf [2048]byte
+		b := buf[:0]
+		for _, p := range parts {
+			b = append(b, p...)
+		}
+		return sha1.Sum(b)
+	}
 	h := sha1.New()
 	for _, p := range parts {
-		h.Write([]byte(p))
+		io.WriteString(h, p)
 	}
 	var sum [sha1.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))
+	h.Sum(sum[:0])
+	return sum
 }
