@@ -43,6 +43,12 @@ type Config struct {
 	Log LogConfig `yaml:"log"`
 	// Apps are the Official Accounts served, each at /wx/{appid}.
 	Apps []AppConfig `yaml:"apps"`
+	// OAuth configures web login: /oauth/login, /oauth/callback, /api/me
+	// (see OAuthConfig in config_web.go).
+	OAuth OAuthConfig `yaml:"oauth"`
+	// VerifyFiles are the domain verification files served at the root,
+	// name → content: {"MP_verify_abc.txt": "abc"}.
+	VerifyFiles map[string]string `yaml:"verify_files"`
 }
 
 // WeChatConfig holds the base URLs of the platform's hosts. Point them all
@@ -106,6 +112,11 @@ type AppConfig struct {
 	Mode string `yaml:"mode"`
 	// Replies are the automatic passive replies.
 	Replies RepliesConfig `yaml:"replies"`
+	// JSSDK configures GET /jssdk/config for the app (config_web.go).
+	JSSDK JSSDKConfig `yaml:"jssdk"`
+	// Menu is the app's custom menu, created at start when WeChat's
+	// differs (menu.go).
+	Menu *MenuConfig `yaml:"menu"`
 }
 
 // RepliesConfig holds the auto-reply rules of an app, tried in this order:
@@ -212,6 +223,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 		}
 	}
 	set(&c.TokenService.Secret, "WXKIT_TOKEN_SERVICE_SECRET")
+	set(&c.OAuth.Secret, "WXKIT_OAUTH_SECRET")
 	for i := range c.Apps {
 		a := &c.Apps[i]
 		p := "WXKIT_" + strings.ToUpper(a.AppID) + "_"
@@ -315,6 +327,9 @@ func (c *Config) Normalize() error {
 			return fmt.Errorf("%s.appid: %q is configured twice", key, c.Apps[i].AppID)
 		}
 		seen[c.Apps[i].AppID] = true
+	}
+	if err := c.normalizeWeb(); err != nil {
+		return err
 	}
 	return nil
 }

@@ -62,6 +62,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	root.SetErr(m.Stderr)
 	root.SetArgs(args)
 	root.AddCommand(m.serveCommand(), m.emulatorCommand(), m.pushCommand(), m.tokenCommand())
+	root.AddCommand(m.menuCommand())
 	return root.ExecuteContext(ctx)
 }
 
