@@ -160,7 +160,7 @@
 
   function acctAvatar() {
     const a = currentApp();
-    return el('div', 'avatar acct', firstChar(appName(a).replace(/^wxkit\s*/i, '') || 'W'));
+    return el('div', 'avatar acct', firstChar(appName(a)));
   }
 
   async function loadApps() {
@@ -245,7 +245,7 @@
     S.log = msgs;
     S.logKey = key;
     renderChat();
-    if (S.selected >= 0) renderDev();
+    if (S.selected >= 0 || !S.last) renderDev();
   }
 
   async function refreshMenu() {
@@ -836,9 +836,18 @@
   function renderDev() {
     const body = $('dev-body');
     body.replaceChildren();
-    if (S.selected >= 0 && S.log[S.selected]) {
-      const en = S.log[S.selected];
-      $('dev-caption').textContent = '聊天记录 #' + (S.selected + 1);
+    // Without a push from this page, show the latest exchange of the log
+    // (pushed by tests, the CLI or the control API).
+    let idx = S.selected;
+    let caption = '聊天记录 #' + (idx + 1);
+    if (idx < 0 && !S.last && S.log.length) {
+      idx = S.log.length - 1;
+      while (idx > 0 && S.log[idx].direction !== 'in') idx--;
+      caption = '最近一条记录（#' + (idx + 1) + '）';
+    }
+    if (idx >= 0 && S.log[idx]) {
+      const en = S.log[idx];
+      $('dev-caption').textContent = caption;
       body.append(el('h3', '', '记录'), kv([
         ['时间', en.time],
         ['方向', en.direction === 'in' ? 'in · 用户 → 公众号' : 'out · 公众号 → 用户'],
@@ -852,6 +861,19 @@
       ]));
       if (en.xml) body.append(el('h3', '', en.direction === 'in' ? '推送 XML（明文）' : '回复 XML（明文）'), pre(prettyXML(en.xml)));
       if (en.reply && en.reply.encrypted) body.append(el('p', 'muted small', '回复以安全模式加密信封送达，此处为解密后的内容。'));
+      // The answer to an inbound message is the next entry, when it is a
+      // passive reply or the error the user saw.
+      const next = S.log[idx + 1];
+      if (en.direction === 'in' && next && next.direction === 'out' && (next.via === 'reply' || next.via === 'error')) {
+        body.append(el('h3', '', '回复'), kv([
+          ['类型', next.reply ? next.reply.type : next.type],
+          ['用户看到', next.text],
+          ['错误', next.error, 'bad'],
+        ]));
+        if (next.xml) body.append(el('h3', '', '回复 XML' + (next.reply && next.reply.encrypted ? '（已解密）' : '')), pre(prettyXML(next.xml)));
+      } else if (en.direction === 'in') {
+        body.append(el('h3', '', '回复'), el('p', 'muted', '无回复（服务器应答 success 或空串）'));
+      }
       return;
     }
     const res = S.last;
