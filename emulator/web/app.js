@@ -275,7 +275,10 @@
     S.polling = true;
     try {
       S.tick++;
-      const jobs = [refreshLog(), refreshMenu()];
+      // The menu route is a platform path (counted in /_emulator/stats):
+      // poll it every 10 s only.
+      const jobs = [refreshLog()];
+      if (now || S.tick % 5 === 0) jobs.push(refreshMenu());
       if (now || S.tick % 3 === 0) jobs.push(refreshApps());
       await Promise.all(jobs);
     } catch (e) {
@@ -412,8 +415,10 @@
       }
       case 'voice': {
         const b = el('div', 'bubble voice');
-        b.append(icon('i-wave'), el('span', '', '语音'));
-        if (rep.media_id) b.appendChild(el('span', 'via', 'media_id: ' + rep.media_id));
+        const line = el('div', 'v-line');
+        line.append(icon('i-wave'), el('span', '', '语音'));
+        b.appendChild(line);
+        if (rep.media_id) b.appendChild(el('div', 'via', 'media_id: ' + rep.media_id));
         return b;
       }
       case 'video': {
