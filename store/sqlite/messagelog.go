@@ -114,6 +114,7 @@ const (
 )
 
 type logStmts struct {
+	begin, commit                                                                                   *sql.Stmt
 	claimInsert, claimSelect, claimTakeover, archive, recordUpdate, recordInsert, release, complete *sql.Stmt
 }
 
@@ -187,10 +188,18 @@ func NewMessageLog(ctx context.Context, db *DB, opts ...MessageLogOption) (*Mess
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: message log: %w", err)
 	}
+	// The writer commits often: let the WAL grow to about 40 MB between
+	// checkpoints (instead of 4 MB), so that a page rewritten by many small
+	// transactions is copied back to the database file once, not each time.
+	if _, err := conn.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 10000"); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("sqlite: message log: %w", err)
+	}
 	for _, p := range []struct {
 		dst **sql.Stmt
 		q   string
 	}{
+		{&l.stmts.begin, "BEGIN IMMEDIATE"}, {&l.stmts.commit, "COMMIT"},
 		{&l.stmts.claimInsert, sqlClaimInsert}, {&l.stmts.claimSelect, sqlClaimSelect},
 		{&l.stmts.claimTakeover, sqlClaimTakeover}, {&l.stmts.archive, sqlArchive}, {&l.stmts.recordUpdate, sqlRecordUpdate},
 		{&l.stmts.recordInsert, sqlRecordInsert}, {&l.stmts.release, sqlRelease}, {&l.stmts.complete, sqlComplete},
@@ -245,7 +254,7 @@ func (l *MessageLog) submit(ctx context.Context, op *logOp) error {
 func (l *MessageLog) writer() {
 	defer close(l.done)
 	defer func() {
-		for _, st := range []*sql.Stmt{l.stmts.claimInsert, l.stmts.claimSelect, l.stmts.claimTakeover, l.stmts.archive,
+		for _, st := range []*sql.Stmt{l.stmts.begin, l.stmts.commit, l.stmts.claimInsert, l.stmts.claimSelect, l.stmts.claimTakeover, l.stmts.archive,
 			l.stmts.recordUpdate, l.stmts.recordInsert, l.stmts.release, l.stmts.complete} {
 			st.Close()
 		}
@@ -321,7 +330,7 @@ func (l *MessageLog) runBatch(ctx context.Context, batch []*logOp) (err error) {
 	// and uses the statements prepared on the connection directly
 	// (database/sql's Tx.Stmt would prepare them again in every
 	// transaction).
-	if _, err := l.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if _, err := l.stmts.begin.ExecContext(ctx); err != nil {
 		return fmt.Errorf("sqlite: message log: begin: %w", err)
 	}
 	defer func() {
@@ -410,7 +419,7 @@ func (l *MessageLog) runBatch(ctx context.Context, batch []*logOp) (err error) {
 			}
 		}
 	}
-	if _, err := l.conn.ExecContext(ctx, "COMMIT"); err != nil {
+	if _, err := l.stmts.commit.ExecContext(ctx); err != nil {
 		return fmt.Errorf("sqlite: message log: commit: %w", err)
 	}
 	return nil
