@@ -52,6 +52,15 @@
 // the errcode), count daily quotas with app.takeQuota and dailyLimit, and
 // keep per-app state in a struct reached through appExt.
 //
+// # The browser page
+//
+//	GET  /  (and /ui/)                   a page that looks like the WeChat app: pick an app and
+//	                                     a user, chat, tap the custom menu, follow/unfollow, scan,
+//	                                     send a location; a dev drawer shows the XML of each push
+//
+// The page and its helper routes (/ui/api/menu, /ui/api/click) are not
+// platform calls: they are neither counted in stats nor subject to faults.
+//
 // # Platform APIs served here
 //
 //	GET  /cgi-bin/token                  access_token (2000/day, 5-minute overlap)

@@ -166,6 +166,15 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.control.ServeHTTP(w, r)
 		return
 	}
+	if p := r.URL.Path; p == "/" || p == "/ui" || strings.HasPrefix(p, "/ui/") {
+		// The browser page is not the platform: no stats, no faults.
+		if h, ok := platformRoutes[p]; ok {
+			h(e, w, r)
+		} else {
+			http.NotFound(w, r)
+		}
+		return
+	}
 	rec := &callRecorder{ResponseWriter: w}
 	r = r.WithContext(context.WithValue(r.Context(), recorderKey{}, rec))
 	rec.appID = e.requestAppID(r)

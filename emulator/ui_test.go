@@ -349,3 +349,25 @@ func TestUIMenuAndClick(t *testing.T) {
 		t.Errorf("click without push_url = %d %s, want 409", w.Code, w.Body)
 	}
 }
+
+// The page and its API are not platform calls: they never show in stats and
+// faults never hit them.
+func TestUINotCountedAsPlatformCalls(t *testing.T) {
+	e, err := New(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.InjectFault(Fault{Path: "/", Count: -1, Status: http.StatusBadGateway})
+	for _, p := range []string{"/", "/ui/", "/ui/app.js", "/ui/nope.js"} {
+		rr := httptest.NewRecorder()
+		e.ServeHTTP(rr, httptest.NewRequest("GET", p, nil))
+		if rr.Code == http.StatusBadGateway {
+			t.Errorf("GET %s hit the fault injected for /", p)
+		}
+	}
+	for path := range e.Stats().Calls {
+		if path == "/" || strings.HasPrefix(path, "/ui") {
+			t.Errorf("stats count UI path %s as a platform call", path)
+		}
+	}
+}
