@@ -1,6 +1,12 @@
 package wxkit
 
-import "log/slog"
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/url"
+	"strings"
+)
 
 // Secret is a string that must never reach a log line or an error message:
 // an AppSecret, an access_token, a session_key, an API key. It logs (through
@@ -28,3 +34,62 @@ func Redact(s string) string {
 		return s[:4] + "***"
 	}
 }
+
+// ScrubError returns err made safe to log and to return to callers: the
+// query and fragment of any *url.Error in it are removed (net/http puts the
+// whole URL, access_token or secret included, in its errors), and every
+// non-empty value of secrets still in the message is replaced by "***".
+//
+// When the message had to be rewritten the returned error unwraps only to
+// the context error it held (context.Canceled or DeadlineExceeded), if any,
+// since anything else in the chain might carry a secret. An error that
+// needed no rewriting is returned unchanged, so *APIError values stay
+// reachable with errors.As.
+func ScrubError(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	changed := false
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if clean := (&url.Error{Op: ue.Op, URL: stripQuery(ue.URL), Err: ue.Err}).Error(); clean != ue.Error() {
+			msg = strings.Replace(msg, ue.Error(), clean, 1)
+			changed = true
+		}
+	}
+	for _, s := range secrets {
+		if s != "" && strings.Contains(msg, s) {
+			msg = strings.ReplaceAll(msg, s, "***")
+			changed = true
+		}
+	}
+	if !changed {
+		return err
+	}
+	var cause error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		cause = context.DeadlineExceeded
+	case errors.Is(err, context.Canceled):
+		cause = context.Canceled
+	}
+	return &scrubbedError{msg: msg, cause: cause}
+}
+
+// stripQuery drops the query and fragment of a URL string.
+func stripQuery(u string) string {
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		return u[:i]
+	}
+	return u
+}
+
+// scrubbedError is an error whose message was cleaned of secrets.
+type scrubbedError struct {
+	msg   string
+	cause error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.cause }

@@ -2,6 +2,9 @@ package wxkit
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"net/url"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -32,5 +35,39 @@ func TestSecretNeverPrinted(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), "s3cr***") {
 		t.Errorf("redacted form missing: %s", buf.String())
+	}
+}
+
+func TestScrubError(t *testing.T) {
+	t.Parallel()
+	const tok, secret = "ACCESS_TOKEN_abcdefghijklmnop", "appsecret-0123456789"
+	urlErr := &url.Error{Op: "Get", URL: "https://api.weixin.qq.com/cgi-bin/menu/get?access_token=" + tok, Err: context.DeadlineExceeded}
+	tests := []struct {
+		name      string
+		err       error
+		wantIs    error
+		wantAsAPI bool
+	}{
+		{"url error with token in query", fmt.Errorf("wxkit: GET cgi-bin/menu/get: %w", urlErr), context.DeadlineExceeded, false},
+		{"secret in message", fmt.Errorf("bad secret %s: %w", secret, context.Canceled), context.Canceled, false},
+		{"api error without secret", &APIError{ErrCode: 40001, ErrMsg: "invalid credential"}, ErrInvalidCredential, true},
+		{"api error echoing the token", &APIError{ErrCode: 40001, ErrMsg: "invalid credential " + tok}, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ScrubError(tt.err, secret, tok)
+			if strings.Contains(got.Error(), tok) || strings.Contains(got.Error(), secret) || strings.Contains(got.Error(), "?access_token") {
+				t.Errorf("ScrubError(%v) = %q, still holds a secret", tt.err, got)
+			}
+			if tt.wantIs != nil && !errors.Is(got, tt.wantIs) {
+				t.Errorf("ScrubError(%v) lost %v", tt.err, tt.wantIs)
+			}
+			if _, ok := errors.AsType[*APIError](got); ok != tt.wantAsAPI {
+				t.Errorf("errors.AsType[*APIError](ScrubError(%v)) = %v, want %v", tt.err, ok, tt.wantAsAPI)
+			}
+		})
+	}
+	if ScrubError(nil, secret) != nil {
+		t.Errorf("ScrubError(nil) != nil")
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/wxkit/wxkit"
 )
@@ -47,56 +46,5 @@ func (c *Config) get(ctx context.Context, path string, query url.Values, v any, 
 	return scrub(wxkit.DecodeResponse(b, method, path, v), secrets)
 }
 
-// scrub returns err with the URL of any *url.Error cut before its query
-// and every secret replaced by "***". Context errors stay reachable with
-// errors.Is.
-func scrub(err error, secrets []string) error {
-	if err == nil {
-		return nil
-	}
-	var ae *wxkit.APIError
-	if errors.As(err, &ae) {
-		return err // carries method, path, errcode and errmsg only
-	}
-	msg := err.Error()
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		clean := (&url.Error{Op: ue.Op, URL: stripQuery(ue.URL), Err: ue.Err}).Error()
-		msg = strings.Replace(msg, ue.Error(), clean, 1)
-	}
-	for _, s := range secrets {
-		if s != "" {
-			msg = strings.ReplaceAll(msg, s, "***")
-		}
-	}
-	return &scrubbedError{msg: msg, cause: ctxCause(err)}
-}
-
-// ctxCause returns the context error inside err, or nil.
-func ctxCause(err error) error {
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return context.DeadlineExceeded
-	case errors.Is(err, context.Canceled):
-		return context.Canceled
-	}
-	return nil
-}
-
-// stripQuery drops the query and fragment of a URL string.
-func stripQuery(u string) string {
-	if i := strings.IndexAny(u, "?#"); i >= 0 {
-		return u[:i]
-	}
-	return u
-}
-
-// scrubbedError is an error whose message was cleaned of secrets. It
-// unwraps to a context error only, since anything else might carry one.
-type scrubbedError struct {
-	msg   string
-	cause error
-}
-
-func (e *scrubbedError) Error() string { return e.msg }
-func (e *scrubbedError) Unwrap() error { return e.cause }
+// scrub removes the query of URL errors and the given secrets from err.
+func scrub(err error, secrets []string) error { return wxkit.ScrubError(err, secrets...) }

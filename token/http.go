@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/wxkit/wxkit"
@@ -69,60 +68,8 @@ func call(ctx context.Context, cfg *providerConfig, method, path string, query u
 	return nil
 }
 
-// scrub returns err with the query of any *url.Error removed and every
-// secret replaced by "***" in its message.
-func scrub(err error, secrets ...string) error {
-	if err == nil {
-		return nil
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		clean := &url.Error{Op: ue.Op, URL: stripQuery(ue.URL), Err: ue.Err}
-		msg := strings.Replace(err.Error(), ue.Error(), clean.Error(), 1)
-		err = &scrubbedError{msg: msg, err: clean}
-	}
-	msg := err.Error()
-	leak := false
-	for _, s := range secrets {
-		if s != "" && strings.Contains(msg, s) {
-			msg = strings.ReplaceAll(msg, s, "***")
-			leak = true
-		}
-	}
-	if leak {
-		return &scrubbedError{msg: msg, err: unwrapAll(err)}
-	}
-	return err
-}
-
-// unwrapAll returns the innermost error that is a context error, or nil, so
-// that a scrubbed error keeps errors.Is(err, context.DeadlineExceeded) but
-// exposes nothing that could carry a secret.
-func unwrapAll(err error) error {
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return context.DeadlineExceeded
-	case errors.Is(err, context.Canceled):
-		return context.Canceled
-	}
-	return nil
-}
-
-// stripQuery drops the query and fragment of a URL string.
-func stripQuery(u string) string {
-	if i := strings.IndexAny(u, "?#"); i >= 0 {
-		return u[:i]
-	}
-	return u
-}
-
-type scrubbedError struct {
-	msg string
-	err error
-}
-
-func (e *scrubbedError) Error() string { return e.msg }
-func (e *scrubbedError) Unwrap() error { return e.err }
+// scrub removes the query of URL errors and the given secrets from err.
+func scrub(err error, secrets ...string) error { return wxkit.ScrubError(err, secrets...) }
 
 // newToken builds a Token from a reply's value and expires_in (seconds),
 // refusing an empty value or a non-positive lifetime.
