@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net/url"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"testing"
 )
