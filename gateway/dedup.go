@@ -104,3 +104,28 @@ func (d *tieredDedup) Release(ctx context.Context, key string) error {
 	}
 	return err
 }
+
+// prefixedDedup scopes the keys of a DedupStore shared by several apps (a
+// Redis): message.DedupKey values ("msg:<MsgId>", "evt:…") are unique per
+// account, not across accounts.
+type prefixedDedup struct {
+	prefix string
+	inner  webhook.DedupStore
+}
+
+var _ webhook.DedupStore = prefixedDedup{}
+
+// Claim implements webhook.DedupStore.
+func (p prefixedDedup) Claim(ctx context.Context, key string, ttl time.Duration) (webhook.Claim, error) {
+	return p.inner.Claim(ctx, p.prefix+key, ttl)
+}
+
+// Complete implements webhook.DedupStore.
+func (p prefixedDedup) Complete(ctx context.Context, key string, reply []byte, ttl time.Duration) error {
+	return p.inner.Complete(ctx, p.prefix+key, reply, ttl)
+}
+
+// Release implements webhook.DedupStore.
+func (p prefixedDedup) Release(ctx context.Context, key string) error {
+	return p.inner.Release(ctx, p.prefix+key)
+}

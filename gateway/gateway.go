@@ -186,8 +186,15 @@ func (g *Gateway) buildRoutes() error {
 	}
 	for i := range g.cfg.Apps {
 		a := &g.cfg.Apps[i]
+		// The shared dedup store is the message log itself (one row per
+		// message serves as claim and record), or Redis when configured;
+		// then the log only records.
 		alog := g.msgLog.App(a.AppID, max(webhook.DefaultDedupTTL, window))
-		if wh.Dedup != DedupStore {
+		var shared webhook.DedupStore = alog
+		if g.redis != nil {
+			shared = prefixedDedup{prefix: a.AppID + ":", inner: redisstore.NewDedup(g.redis)}
+		}
+		if wh.Dedup != DedupStore || g.redis != nil {
 			alog = g.msgLog.Recorder(a.AppID)
 		}
 		srv := &webhook.Server{
@@ -204,7 +211,7 @@ func (g *Gateway) buildRoutes() error {
 		}
 		switch wh.Dedup {
 		case DedupStore:
-			srv.Dedup = &tieredDedup{local: &webhook.MemoryDedup{}, shared: alog}
+			srv.Dedup = &tieredDedup{local: &webhook.MemoryDedup{}, shared: shared}
 		case DedupMemory:
 			srv.Dedup = &webhook.MemoryDedup{}
 		case DedupOff:
