@@ -7,32 +7,13 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/wxkit/wxkit/internal/corpus"
 )
 
-// corpusDir returns ../shared/corpus relative to the module root (the
-// directory holding go.mod). It fails the test when the corpus is missing.
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	c := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(c); err != nil {
-		t.Fatalf("corpus missing: %v", err)
-	}
-	return c
-}
+// corpusDir returns the shared corpus directory; it fails the test when
+// the corpus is missing.
+func corpusDir(t testing.TB) string { return corpus.Dir(t) }
 
 // vectorBase holds the fields common to every corpus vector.
 type vectorBase struct {
