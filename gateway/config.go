@@ -31,7 +31,9 @@ type Config struct {
 	// Store is the database: "sqlite://PATH" (default sqlite://wxkit.db).
 	Store string `yaml:"store"`
 	// Redis, when set (redis://host:port/db), holds tokens, locks and dedup
-	// keys so that several gateways can share them.
+	// keys so that several gateways can share them. A "prefix" query
+	// parameter (redis://host:6379/0?prefix=wxkit-prod:) is put in front of
+	// every key, for deployments or tests sharing one Redis.
 	Redis string `yaml:"redis"`
 	// WeChat names the platform hosts; the defaults are the real ones.
 	WeChat WeChatConfig `yaml:"wechat"`
