@@ -60,7 +60,7 @@ func (g *Gateway) registerWebRoutes() error {
 		g:        g,
 		cfg:      g.cfg,
 		logger:   g.logger,
-		now:      time.Now,
+		now:      g.now, // WithClock
 		clients:  make(map[string]*mp.Client),
 		menuDone: make(chan struct{}),
 	}

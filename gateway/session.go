@@ -46,19 +46,16 @@ func (w *webState) startSession(rw http.ResponseWriter, r *http.Request, appID, 
 
 // session returns the session of r's cookie, or nil when there is none or
 // it has expired.
-func (w *webState) session(r *http.Request) (*sqlite.Session, string, error) {
+func (w *webState) session(r *http.Request) (*sqlite.Session, error) {
 	c, err := r.Cookie(SessionCookie)
 	if err != nil || c.Value == "" || len(c.Value) > 128 {
-		return nil, "", nil
+		return nil, nil
 	}
 	s, err := w.sessions.Get(r.Context(), c.Value, w.now())
 	if errors.Is(err, sqlite.ErrSessionNotFound) {
-		return nil, "", nil
+		return nil, nil
 	}
-	if err != nil {
-		return nil, "", err
-	}
-	return s, c.Value, nil
+	return s, err
 }
 
 // serveMe serves GET /api/me: the logged-in user as JSON (sqlite.User:
@@ -66,7 +63,7 @@ func (w *webState) session(r *http.Request) (*sqlite.Session, string, error) {
 // country, first_seen, last_seen), or 401 {"error":...} without a valid
 // session.
 func (w *webState) serveMe(rw http.ResponseWriter, r *http.Request) {
-	s, _, err := w.session(r)
+	s, err := w.session(r)
 	if err != nil {
 		w.fail(rw, r, "session: lookup failed", err)
 		return
