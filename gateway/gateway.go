@@ -47,6 +47,7 @@ type Gateway struct {
 	mux      *http.ServeMux
 	webhooks map[string]*webhook.Server
 	tokenSvc *tokenService
+	web      *webState // web login, JS-SDK, menus, late replies (oauth.go)
 
 	mu  sync.Mutex
 	srv *http.Server
@@ -216,6 +217,7 @@ func (g *Gateway) buildRoutes() error {
 			srv.Dedup = &webhook.MemoryDedup{}
 		case DedupOff:
 		}
+		g.wireLateReply(a, srv)
 		if err := srv.Init(); err != nil {
 			return fmt.Errorf("apps[%d]: %w", i, err)
 		}
@@ -238,6 +240,9 @@ func (g *Gateway) buildRoutes() error {
 	if g.cfg.TokenService.Secret != "" {
 		g.mux.Handle("/token/{appid}", g.tokenSvc)
 		g.mux.HandleFunc("/token/{appid}/invalidate", g.tokenSvc.serveInvalidate)
+	}
+	if err := g.registerWebRoutes(); err != nil {
+		return err
 	}
 	g.mux.HandleFunc("GET /healthz", g.healthz)
 	return nil
@@ -349,6 +354,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	ln := g.ln
 	g.mu.Unlock()
 
+	defer g.startMenuSync(ctx)()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	g.logger.Info("gateway: serving", slog.String("addr", ln.Addr().String()), slog.Int("apps", len(g.cfg.Apps)))
