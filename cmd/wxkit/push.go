@@ -87,6 +87,10 @@ first user.`,
 				enc := json.NewEncoder(m.Stdout)
 				enc.SetIndent("", "  ")
 				enc.Encode(res)
+			} else if res.OK() && res.NoReply {
+				// The account answered "success" (or nothing): the user sees
+				// no reply. Say so on stderr so that stdout stays the reply.
+				fmt.Fprintln(m.Stderr, "(no reply: the server answered success)")
 			} else if res.UserSees != "" || res.OK() {
 				fmt.Fprintln(m.Stdout, res.UserSees)
 			}

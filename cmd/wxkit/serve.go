@@ -171,6 +171,7 @@ func (m *Main) runDev(ctx context.Context, o devOptions) error {
 
   gateway   %s   webhook %s/wx/%s, health %s/healthz
   emulator  %s   control API %s/_emulator/apps
+  chat      %s/   open in a browser: a WeChat-like page to chat as a simulated user
   app       %s (safe mode; the emulator's demo credentials)
   database  %s
 
@@ -179,7 +180,7 @@ Try, in another terminal:
   wxkit push%s --event subscribe     # prints the welcome reply
   wxkit push%s --text 你好            # echoed back
 Stop with Ctrl-C.
-`, g.URL(), g.URL(), appID, g.URL(), emuURL, emuURL, appID, dbAbs, pushFlag, pushFlag, pushFlag)
+`, g.URL(), g.URL(), appID, g.URL(), emuURL, emuURL, emuURL, appID, dbAbs, pushFlag, pushFlag, pushFlag)
 		if m.Ready != nil {
 			m.Ready(g.URL(), emuURL)
 		}
