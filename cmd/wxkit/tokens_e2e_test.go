@@ -227,6 +227,9 @@ func callersGetToken(t *testing.T, procs []*serveProc, appID string, n int) stri
 // through /token/{appid}/invalidate, retry once and all succeed, with
 // exactly one more fetch in all four processes.
 func TestServeProcessesShareOneToken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping: starts 4 wxkit serve processes per store (-short)")
+	}
 	bin := buildWxkit(t)
 	for _, backend := range []string{"redis", "sqlite"} {
 		t.Run(backend, func(t *testing.T) {
