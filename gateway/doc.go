@@ -1,5 +1,8 @@
 // Package gateway is the application behind `wxkit serve`: it reads the
 // configuration (Config), wires stores, token sources and webhook servers
 // for every configured Official Account, and serves the message endpoints
-// (/wx/{appid}), health checks and the central token service.
+// (/wx/{appid}), health checks, the central token service, web login
+// (OAuth), JS-SDK configuration and domain-verification files; it syncs
+// custom menus and delivers late replies through the customer-service API.
+// The routes are listed on Gateway.
 package gateway

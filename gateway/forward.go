@@ -17,8 +17,11 @@ const maxForwardReply = 1 << 20
 // forwarder relays a message to a developer's HTTP endpoint (any language):
 // it POSTs the plaintext message XML (Content-Type application/xml) and
 // relays the passive reply XML the endpoint answers. An empty body or
-// "success" means no reply. The call is bounded by the handler's deadline
-// (webhook.timeout), so a slow target gets the user "success" in time.
+// "success" means no reply. The user gets "success" at the webhook deadline
+// (webhook.timeout) whatever the target does; for an app with a secret the
+// call goes on (up to LateHandlerTimeout and the HTTP client's timeout) and
+// a late reply is delivered through the customer-service API. Without a
+// secret the call is cancelled at the deadline.
 type forwarder struct {
 	url    string
 	client *http.Client

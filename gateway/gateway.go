@@ -29,6 +29,18 @@ import (
 //	POST     /token/{appid}/invalidate
 //	                          reports a token WeChat rejected (token.Remote)
 //	GET      /healthz         200 "ok" when the store answers a ping, else 503
+//	GET      /oauth/login     web login: redirect to WeChat's authorize page with
+//	                          a signed, expiring, single-use state (?return=/path)
+//	GET      /oauth/callback  verify state, exchange the code, upsert the user,
+//	                          set the session cookie, redirect to the return path
+//	POST     /oauth/logout    end the session (204)
+//	GET      /api/me          the session's user as JSON (401 without a session)
+//	GET      /jssdk/config    wx.config for a page on the app's jssdk.domains
+//	GET      /MP_verify_*.txt the domain-verification files of verify_files
+//
+// Apps with a secret also get their custom menu (apps[].menu) synced at
+// start, and replies that miss the webhook deadline delivered through the
+// customer-service API (see latereply.go).
 //
 // Build it with New, serve it with Run (or Listen + Serve, or Handler in
 // tests), stop it by cancelling Run's context or with Shutdown, and release
