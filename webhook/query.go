@@ -53,7 +53,7 @@ func parseQuery(raw string) (query, error) {
 		if *dst != "" {
 			continue
 		}
-		if strings.ContainsAny(v, "%+") {
+		if strings.IndexByte(v, '%') >= 0 || strings.IndexByte(v, '+') >= 0 {
 			u, err := url.QueryUnescape(v)
 			if err != nil {
 				return q, errBadQuery
