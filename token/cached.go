@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,9 +43,20 @@ type CachedSource struct {
 
 	local        atomic.Pointer[localEntry]
 	mu           sync.Mutex
-	flight       *flight   // the in-process load in progress, if any
-	lastFailedAt time.Time // last failed proactive refresh
+	flight       *flight         // the in-process load in progress, if any
+	lastFailedAt time.Time       // last failed proactive refresh
+	rejected     []rejectedValue // values invalidated here, never served again
 }
+
+// rejectedValue is a token value that Invalidate was told WeChat rejected,
+// remembered until the token's own expiry.
+type rejectedValue struct {
+	value  string
+	expiry time.Time
+}
+
+// maxRejected bounds the rejected values a CachedSource remembers.
+const maxRejected = 8
 
 type localEntry struct {
 	tok   *Token
@@ -142,8 +154,13 @@ type flight struct {
 	err     error
 }
 
-// setLocal remembers t in process memory.
+// setLocal remembers t in process memory (unless it was rejected meanwhile:
+// a load that read the store just before an Invalidate must not put the bad
+// token back).
 func (c *CachedSource) setLocal(t *Token, now time.Time) {
+	if c.isRejected(t.Value, now) {
+		return
+	}
 	until := now.Add(c.cfg.localTTL)
 	if !t.Expiry.IsZero() {
 		until = minTime(until, t.Expiry.Add(-c.cfg.expiryDelta))
@@ -155,11 +172,38 @@ func (c *CachedSource) setLocal(t *Token, now time.Time) {
 // so that callers are not all sent to the store during a refresh another
 // holder is making or that failed.
 func (c *CachedSource) setLocalStale(t *Token, now time.Time) {
+	if c.isRejected(t.Value, now) {
+		return
+	}
 	until := now.Add(min(c.cfg.pollInterval, c.cfg.localTTL))
 	if !t.Expiry.IsZero() {
 		until = minTime(until, t.Expiry)
 	}
 	c.local.Store(&localEntry{tok: t, until: until})
+}
+
+// isRejected reports whether value was invalidated here and has not
+// expired since.
+func (c *CachedSource) isRejected(value string, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range c.rejected {
+		if r.value == value && (r.expiry.IsZero() || now.Before(r.expiry)) {
+			return true
+		}
+	}
+	return false
+}
+
+// getStored reads the store, reporting a token invalidated here as
+// ErrNotFound: another process may not have deleted it yet, or a delete
+// may have lost a race with a reader.
+func (c *CachedSource) getStored(ctx context.Context) (*Token, error) {
+	t, err := c.store.Get(ctx, c.key)
+	if err == nil && c.isRejected(t.Value, c.cfg.now()) {
+		return nil, ErrNotFound
+	}
+	return t, err
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -172,7 +216,7 @@ func minTime(a, b time.Time) time.Time {
 // load runs in the single flight; ctx bounds the work.
 func (c *CachedSource) load(ctx context.Context) (*Token, error) {
 	now := c.cfg.now()
-	t, err := c.store.Get(ctx, c.key)
+	t, err := c.getStored(ctx)
 	var stale *Token // still valid, no longer fresh
 	switch {
 	case err == nil && t.freshAt(now, c.cfg.expiryDelta):
@@ -214,7 +258,7 @@ func (c *CachedSource) load(ctx context.Context) (*Token, error) {
 		if err := c.sleep(ctx); err != nil {
 			return nil, fmt.Errorf("token: %s: waiting for another holder's refresh: %w", c.key, err)
 		}
-		t, err = c.store.Get(ctx, c.key)
+		t, err = c.getStored(ctx)
 		now = c.cfg.now()
 		switch {
 		case err == nil && t.freshAt(now, c.cfg.expiryDelta):
@@ -236,7 +280,7 @@ func (c *CachedSource) load(ctx context.Context) (*Token, error) {
 	}()
 
 	// Double-check: another holder may have stored a new token meanwhile.
-	t, err = c.store.Get(ctx, c.key)
+	t, err = c.getStored(ctx)
 	now = c.cfg.now()
 	switch {
 	case err == nil && t.freshAt(now, c.cfg.expiryDelta):
@@ -299,10 +343,29 @@ func (c *CachedSource) sleep(ctx context.Context) error {
 // upstream Source implements Rejecter, the Source is told, so that its next
 // fetch asks for a new token (stable_token's force_refresh). Invalidating nil
 // or an empty token does nothing.
+//
+// The CachedSource also remembers bad (until its expiry) and never serves
+// it again, even when a load that read it from the store before this call
+// completes afterwards, or another process has not deleted its copy yet;
+// and callers after Invalidate do not join a load already in flight. So a
+// caller that invalidates and retries never gets bad back.
 func (c *CachedSource) Invalidate(ctx context.Context, bad *Token) error {
 	if bad == nil || bad.Value == "" {
 		return nil
 	}
+	now := c.cfg.now()
+	c.mu.Lock()
+	if len(c.rejected) >= maxRejected {
+		c.rejected = slices.DeleteFunc(c.rejected, func(r rejectedValue) bool { return !r.expiry.IsZero() && !now.Before(r.expiry) })
+		if len(c.rejected) >= maxRejected {
+			c.rejected = c.rejected[1:]
+		}
+	}
+	c.rejected = append(c.rejected, rejectedValue{value: bad.Value, expiry: bad.Expiry})
+	// A load already in flight may have read bad before it was rejected:
+	// callers from now on start a fresh one.
+	c.flight = nil
+	c.mu.Unlock()
 	if e := c.local.Load(); e != nil && e.tok.Value == bad.Value {
 		c.local.CompareAndSwap(e, nil)
 	}
@@ -314,7 +377,7 @@ func (c *CachedSource) Invalidate(ctx context.Context, bad *Token) error {
 		}
 		deleted = d
 	} else {
-		t, err := c.store.Get(ctx, c.key)
+		t, err := c.store.Get(ctx, c.key) // the raw store: bad is rejected by now
 		switch {
 		case errors.Is(err, ErrNotFound):
 		case err != nil:

@@ -360,3 +360,76 @@ func BenchmarkCachedSourceTokenStorePath(b *testing.B) {
 		}
 	}
 }
+
+// gatedGetStore holds the first Get after it has read the store, until
+// released: it reproduces a load that read a token just before another
+// caller invalidated it.
+type gatedGetStore struct {
+	Store
+	gated   atomic.Bool
+	reached chan struct{}
+	release chan struct{}
+}
+
+func (s *gatedGetStore) Get(ctx context.Context, key string) (*Token, error) {
+	t, err := s.Store.Get(ctx, key)
+	if s.gated.CompareAndSwap(false, true) {
+		close(s.reached)
+		select {
+		case <-s.release:
+		case <-ctx.Done():
+		}
+	}
+	return t, err
+}
+
+// TestInvalidateRacingLoad: a load that read the bad token from the store
+// before Invalidate ran must neither cache it again nor hand it to callers
+// that come after the Invalidate (they would get 40001 on their retry).
+func TestInvalidateRacingLoad(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second) // a regression hangs: fail instead
+	defer cancel()
+	mem := &MemoryStore{}
+	bad := &Token{Value: "tok-bad", Expiry: time.Now().Add(time.Hour)}
+	if err := mem.Set(ctx, "k", bad); err != nil {
+		t.Fatal(err)
+	}
+	st := &gatedGetStore{Store: mem, reached: make(chan struct{}), release: make(chan struct{})}
+	up := &upstream{}
+	c := NewCachedSource(st, "k", up)
+
+	first := make(chan *Token, 1)
+	go func() {
+		tok, err := c.Token(ctx)
+		if err != nil {
+			t.Errorf("Token (racing load) = %v", err)
+		}
+		first <- tok
+	}()
+	<-st.reached // the load holds "tok-bad", read before the invalidation
+
+	if err := c.Invalidate(ctx, bad); err != nil {
+		t.Fatalf("Invalidate = %v", err)
+	}
+	after, err := c.Token(ctx) // the caller's retry
+	if err != nil {
+		t.Fatalf("Token after Invalidate = %v", err)
+	}
+	if after.Value == bad.Value {
+		t.Fatalf("Token after Invalidate = %q: the rejected token again", after.Value)
+	}
+	close(st.release)
+	if tok := <-first; tok != nil && tok.Value == bad.Value {
+		t.Errorf("the racing load returned the rejected token %q", tok.Value)
+	}
+	for range 3 {
+		tok, err := c.Token(ctx)
+		if err != nil || tok.Value == bad.Value {
+			t.Fatalf("Token later = %v, %v: the rejected token came back", tok, err)
+		}
+	}
+	if got := up.fetches.Load(); got < 1 || got > 2 {
+		t.Errorf("fetches = %d, want 1 (or 2 when the racing load fetched too)", got)
+	}
+}
