@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"sync"
 	"time"
+
+	"github.com/wxkit/wxkit"
 )
 
 // accessTokenReply is the success reply of cgi-bin/token and
@@ -45,7 +47,7 @@ func (p *ClientCredentialProvider) Token(ctx context.Context) (*Token, error) {
 	}
 	q := url.Values{"grant_type": {"client_credential"}, "appid": {p.appID}, "secret": {p.secret}}
 	var r accessTokenReply
-	if err := call(ctx, &p.cfg, http.MethodGet, "cgi-bin/token", q, nil, nil, &r, p.secret); err != nil {
+	if err := callRetryingBusy(ctx, &p.cfg, http.MethodGet, "cgi-bin/token", q, nil, &r, p.secret); err != nil {
 		return nil, err
 	}
 	return newToken(&p.cfg, http.MethodGet, "cgi-bin/token", r.AccessToken, r.ExpiresIn)
@@ -58,9 +60,12 @@ func (p *ClientCredentialProvider) Token(ctx context.Context) (*Token, error) {
 // holders use. The provider sets force_refresh true only for the first fetch
 // after Reject (CachedSource.Invalidate calls it when WeChat rejected a
 // token), and at most once per 30 seconds, the platform's own spacing (it
-// allows 20 forced refreshes a day).
+// allows 20 forced refreshes a day). When the day's forced refreshes are
+// spent (45009) it falls back to a normal fetch.
 //
-// Errcodes become *wxkit.APIError. The AppSecret never appears in an error.
+// Like every provider here it retries -1 (system busy) and 45011 (minute
+// quota) up to 4 times with backoff (200 ms, 400 ms, 800 ms) within the ctx
+// deadline. Errcodes become *wxkit.APIError. The AppSecret never appears in an error.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/service/api/base/api_getstableaccesstoken
 type StableTokenProvider struct {
@@ -117,7 +122,17 @@ func (p *StableTokenProvider) Token(ctx context.Context) (*Token, error) {
 
 	body := stableTokenRequest{GrantType: "client_credential", AppID: p.appID, Secret: p.secret, ForceRefresh: force}
 	var r accessTokenReply
-	if err := call(ctx, &p.cfg, http.MethodPost, "cgi-bin/stable_token", nil, nil, body, &r, p.secret); err != nil {
+	err := callRetryingBusy(ctx, &p.cfg, http.MethodPost, "cgi-bin/stable_token", nil, body, &r, p.secret)
+	if err != nil && force && errors.Is(err, wxkit.ErrAPIDailyQuota) {
+		// The day's 20 forced refreshes are spent: take the current stable
+		// token rather than fail, and do not force again for a while.
+		p.mu.Lock()
+		p.lastForce = now
+		p.mu.Unlock()
+		body.ForceRefresh, force = false, false
+		err = callRetryingBusy(ctx, &p.cfg, http.MethodPost, "cgi-bin/stable_token", nil, body, &r, p.secret)
+	}
+	if err != nil {
 		return nil, err
 	}
 	t, err := newToken(&p.cfg, http.MethodPost, "cgi-bin/stable_token", r.AccessToken, r.ExpiresIn)

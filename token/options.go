@@ -1,6 +1,7 @@
 package token
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -28,6 +29,8 @@ type providerConfig struct {
 	now     func() time.Time
 	baseURL string
 	client  *http.Client
+	// sleep waits between retries of a busy platform; tests replace it.
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Defaults of CachedSource.
@@ -148,5 +151,20 @@ func newProviderConfig(opts []ProviderOption) providerConfig {
 	if c.baseURL == "" {
 		c.baseURL = DefaultBaseURL
 	}
+	if c.sleep == nil {
+		c.sleep = sleepCtx
+	}
 	return c
+}
+
+// sleepCtx waits d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -56,7 +56,7 @@ func (p *TicketProvider) Token(ctx context.Context) (*Token, error) {
 		}
 		q := url.Values{"access_token": {at.Value}, "type": {p.typ}}
 		var r ticketReply
-		err = call(ctx, &p.cfg, http.MethodGet, path, q, nil, nil, &r, at.Value)
+		err = callRetryingBusy(ctx, &p.cfg, http.MethodGet, path, q, nil, &r, at.Value)
 		if err == nil {
 			return newToken(&p.cfg, http.MethodGet, path, r.Ticket, r.ExpiresIn)
 		}
