@@ -200,9 +200,10 @@ func (g *Gateway) buildRoutes() error {
 	for i := range g.cfg.Apps {
 		a := &g.cfg.Apps[i]
 		// The shared dedup store is the message log itself (one row per
-		// message serves as claim and record), or Redis when configured;
-		// then the log only records.
-		alog := g.msgLog.App(a.AppID, max(webhook.DefaultDedupTTL, window))
+		// message serves as claim and record, written once: see
+		// sqlite.MessageLog.Deferred for the cross-process guarantee), or
+		// Redis when configured; then the log only records.
+		alog := g.msgLog.Deferred(a.AppID, max(webhook.DefaultDedupTTL, window))
 		var shared webhook.DedupStore = alog
 		if g.redis != nil {
 			shared = prefixedDedup{prefix: a.AppID + ":", inner: redisstore.NewDedup(g.redis)}

@@ -112,7 +112,19 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request) {
 		sctx = context.WithoutCancel(sctx)
 	}
 	if s.Recorder != nil {
-		if err := s.Recorder.Record(sctx, m, plain); err != nil {
+		var err error
+		if or, ok := s.Recorder.(OnceRecorder); ok {
+			var recorded []byte
+			var dup bool
+			if recorded, dup, err = or.RecordOnce(sctx, m, plain); err == nil && dup {
+				s.cfg.logger.LogAttrs(r.Context(), slog.LevelDebug, "webhook: message recorded by another delivery; answered its reply",
+					slog.String("dedup_key", key))
+				plain = recorded
+			}
+		} else {
+			err = s.Recorder.Record(sctx, m, plain)
+		}
+		if err != nil {
 			s.cfg.logger.LogAttrs(r.Context(), slog.LevelError, "webhook: recording message failed; answered 500 so that WeChat retries",
 				slog.String("msg_type", string(m.MsgType)), slog.String("error", err.Error()))
 			if key != "" {

@@ -379,3 +379,74 @@ func TestRecorderFailure(t *testing.T) {
 		t.Errorf("handler ran %d times, recorded %d; want 2 and 1", runs, rec.count())
 	}
 }
+
+// onceRecorder is a webhook.OnceRecorder whose key was already recorded by
+// another delivery with the reply stored.
+type onceRecorder struct {
+	recorder
+	stored []byte
+	calls  int
+}
+
+func (o *onceRecorder) RecordOnce(_ context.Context, m *message.Message, reply []byte) ([]byte, bool, error) {
+	o.calls++
+	return o.stored, o.stored != nil, nil
+}
+
+// TestOnceRecorderDuplicate: when a OnceRecorder reports that another
+// delivery recorded the message first, the Server answers that delivery's
+// reply (not its own) and completes the dedup key with it; a first record
+// answers the Handler's reply.
+func TestOnceRecorderDuplicate(t *testing.T) {
+	xml := corpusMessages(t)["text"]
+	m := mustParse(t, xml)
+	stored, err := message.AppendReply(nil, m.FromUserName, m.ToUserName, 1_700_000_000, &message.Text{Content: "the first delivery's reply"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		stored []byte
+		want   string // reply content; "" for success
+	}{
+		{"recorded elsewhere first", stored, "the first delivery's reply"},
+		{"recorded elsewhere as success", []byte{}, ""},
+		{"first record", nil, "echo text " + m.Content},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &onceRecorder{stored: tc.stored}
+			runs := 0
+			s := &webhook.Server{
+				Token: testToken, AppID: testAppID, EncodingAESKey: testAESKey,
+				Dedup: new(webhook.MemoryDedup), Recorder: rec,
+				Handler: webhook.HandlerFunc(func(ctx context.Context, m *message.Message) (message.Reply, error) {
+					runs++
+					return echo(ctx, m)
+				}),
+			}
+			for i := range 2 { // the delivery, then a retry answered from Dedup
+				w := serve(s, webhooktest.NewEncryptedRequest(testToken, testAESKey, testAppID, xml, webhook.ModeSafe, nil))
+				if w.Code != 200 {
+					t.Fatalf("delivery %d: status %d", i, w.Code)
+				}
+				r, err := webhooktest.ParseReply(testToken, testAESKey, testAppID, w.Body.Bytes())
+				got := ""
+				switch {
+				case errors.Is(err, webhooktest.ErrSuccess):
+				case err != nil:
+					t.Fatalf("delivery %d: %v", i, err)
+				default:
+					if txt, ok := r.Reply.(*message.Text); ok {
+						got = txt.Content
+					}
+				}
+				if got != tc.want {
+					t.Errorf("delivery %d answered %q, want %q", i, got, tc.want)
+				}
+			}
+			if runs != 1 || rec.calls != 1 || rec.count() != 0 {
+				t.Errorf("handler ran %d, RecordOnce %d, Record %d times; want 1, 1, 0", runs, rec.calls, rec.count())
+			}
+		})
+	}
+}

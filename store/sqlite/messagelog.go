@@ -32,6 +32,8 @@ type MessageLog struct {
 	now      func() time.Time
 	maxBatch int
 
+	claimDelay time.Duration // Deferred: when an unrecorded delivery writes its pending row
+
 	ops  chan *logOp
 	quit chan struct{}
 	done chan struct{}
@@ -108,6 +110,14 @@ const (
 	sqlRecordInsert = `INSERT INTO wxkit_message_log (lease_until, received_at, from_user, to_user, msg_type, event, msg_id, create_time,
 		request, reply, app_id, dedup_key, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 2)
 		ON CONFLICT (app_id, dedup_key) DO NOTHING`
+	// sqlRecordOnce inserts the done row, or completes a pending one
+	// (whoever claimed it); a done row is left alone.
+	sqlRecordOnce = `INSERT INTO wxkit_message_log (lease_until, received_at, from_user, to_user, msg_type, event, msg_id, create_time,
+		request, reply, app_id, dedup_key, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 2)
+		ON CONFLICT (app_id, dedup_key) DO UPDATE SET state = 2, lease_until = excluded.lease_until, received_at = excluded.received_at,
+		from_user = excluded.from_user, to_user = excluded.to_user, msg_type = excluded.msg_type, event = excluded.event,
+		msg_id = excluded.msg_id, create_time = excluded.create_time, request = excluded.request, reply = excluded.reply
+		WHERE state = 1`
 	sqlRelease  = `DELETE FROM wxkit_message_log WHERE app_id = ? AND dedup_key = ? AND state = 1`
 	sqlComplete = `INSERT INTO wxkit_message_log (app_id, dedup_key, state, received_at, lease_until, reply) VALUES (?, ?, 2, ?, ?, ?)
 		ON CONFLICT (app_id, dedup_key) DO UPDATE SET state = 2, lease_until = excluded.lease_until, reply = excluded.reply WHERE state = 1`
@@ -116,6 +126,12 @@ const (
 type logStmts struct {
 	begin, commit                                                                                   *sql.Stmt
 	claimInsert, claimSelect, claimTakeover, archive, recordUpdate, recordInsert, release, complete *sql.Stmt
+	recordOnce                                                                                      *sql.Stmt
+}
+
+func (s *logStmts) all() []*sql.Stmt {
+	return []*sql.Stmt{s.begin, s.commit, s.claimInsert, s.claimSelect, s.claimTakeover, s.archive,
+		s.recordUpdate, s.recordInsert, s.release, s.complete, s.recordOnce}
 }
 
 type opKind uint8
@@ -125,6 +141,8 @@ const (
 	opRecord
 	opRelease
 	opComplete
+	opCheck      // read-only Claim: no row is written
+	opRecordOnce // insert or complete; a done row answers with its reply
 )
 
 // logOp is one queued operation and its result.
@@ -138,7 +156,7 @@ type logOp struct {
 	claimed bool // opRecord: a pending row was claimed for the key
 
 	// results
-	claim  webhook.Claim
+	claim  webhook.Claim // opRecordOnce: Done with the recorded reply when not stored
 	stored bool
 	err    error
 	ready  chan struct{}
@@ -176,10 +194,12 @@ func NewMessageLog(ctx context.Context, db *DB, opts ...MessageLogOption) (*Mess
 		db:       db,
 		now:      time.Now,
 		maxBatch: DefaultMaxBatch,
-		ops:      make(chan *logOp, 1024),
-		quit:     make(chan struct{}),
-		done:     make(chan struct{}),
-		closed:   make(chan struct{}),
+
+		claimDelay: DefaultClaimDelay,
+		ops:        make(chan *logOp, 1024),
+		quit:       make(chan struct{}),
+		done:       make(chan struct{}),
+		closed:     make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(l)
@@ -203,6 +223,7 @@ func NewMessageLog(ctx context.Context, db *DB, opts ...MessageLogOption) (*Mess
 		{&l.stmts.claimInsert, sqlClaimInsert}, {&l.stmts.claimSelect, sqlClaimSelect},
 		{&l.stmts.claimTakeover, sqlClaimTakeover}, {&l.stmts.archive, sqlArchive}, {&l.stmts.recordUpdate, sqlRecordUpdate},
 		{&l.stmts.recordInsert, sqlRecordInsert}, {&l.stmts.release, sqlRelease}, {&l.stmts.complete, sqlComplete},
+		{&l.stmts.recordOnce, sqlRecordOnce},
 	} {
 		st, err := conn.PrepareContext(ctx, p.q)
 		if err != nil {
@@ -254,8 +275,7 @@ func (l *MessageLog) submit(ctx context.Context, op *logOp) error {
 func (l *MessageLog) writer() {
 	defer close(l.done)
 	defer func() {
-		for _, st := range []*sql.Stmt{l.stmts.begin, l.stmts.commit, l.stmts.claimInsert, l.stmts.claimSelect, l.stmts.claimTakeover, l.stmts.archive,
-			l.stmts.recordUpdate, l.stmts.recordInsert, l.stmts.release, l.stmts.complete} {
+		for _, st := range l.stmts.all() {
 			st.Close()
 		}
 		l.conn.Close()
@@ -405,6 +425,62 @@ func (l *MessageLog) runBatch(ctx context.Context, batch []*logOp) (err error) {
 			}
 			n, _ := res.RowsAffected()
 			op.stored = n == 1
+		case opCheck:
+			var state int
+			var until int64
+			var reply []byte
+			switch err := st.claimSelect.QueryRowContext(ctx, op.appID, op.key).Scan(&state, &until, &reply); {
+			case errors.Is(err, sql.ErrNoRows):
+				op.claim = webhook.Claim{State: webhook.ClaimOwned}
+			case err != nil:
+				return fmt.Errorf("sqlite: message log: check: %w", err)
+			case state == stateDone && (until == 0 || until > nowMS):
+				op.claim = webhook.Claim{State: webhook.ClaimDone, Reply: reply}
+			case state == stateDone:
+				// Expired: free; recordOnce archives the old row.
+				op.claim = webhook.Claim{State: webhook.ClaimOwned}
+			case until > nowMS:
+				op.claim = webhook.Claim{State: webhook.ClaimPending}
+			default:
+				// The holder's lease has expired: free; recordOnce completes
+				// the abandoned pending row.
+				op.claim = webhook.Claim{State: webhook.ClaimOwned}
+			}
+		case opRecordOnce:
+			m := op.m
+			until := int64(0)
+			if op.lease > 0 {
+				until = nowMS + op.lease.Milliseconds()
+			}
+			res, err := st.recordOnce.ExecContext(ctx, until, nowMS, m.FromUserName, m.ToUserName, string(m.MsgType), string(m.Event),
+				m.MsgID, m.CreateTime, m.Raw, nonNil(op.reply), op.appID, op.key)
+			if err != nil {
+				return fmt.Errorf("sqlite: message log: record: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				op.stored = true
+				continue
+			}
+			// A done row holds the key: answer its reply, unless it has
+			// expired, then archive it and store this delivery.
+			var state int
+			var doneUntil int64
+			var reply []byte
+			if err := st.claimSelect.QueryRowContext(ctx, op.appID, op.key).Scan(&state, &doneUntil, &reply); err != nil {
+				return fmt.Errorf("sqlite: message log: record: %w", err)
+			}
+			if doneUntil == 0 || doneUntil > nowMS {
+				op.claim = webhook.Claim{State: webhook.ClaimDone, Reply: reply}
+				continue
+			}
+			if _, err := st.archive.ExecContext(ctx, op.appID, op.key); err != nil {
+				return fmt.Errorf("sqlite: message log: record: %w", err)
+			}
+			if _, err := st.recordOnce.ExecContext(ctx, until, nowMS, m.FromUserName, m.ToUserName, string(m.MsgType), string(m.Event),
+				m.MsgID, m.CreateTime, m.Raw, nonNil(op.reply), op.appID, op.key); err != nil {
+				return fmt.Errorf("sqlite: message log: record: %w", err)
+			}
+			op.stored = true
 		case opRelease:
 			if _, err := st.release.ExecContext(ctx, op.appID, op.key); err != nil {
 				return fmt.Errorf("sqlite: message log: release: %w", err)
@@ -548,25 +624,108 @@ func (l *MessageLog) App(appID string, ttl time.Duration) *AppLog {
 // Record inserts the row, unless the key is already recorded.
 func (l *MessageLog) Recorder(appID string) *AppLog { return &AppLog{log: l, appID: appID} }
 
-// AppLog is the message log of one app; see MessageLog.App and
-// MessageLog.Recorder.
+// DefaultClaimDelay is how long a delivery handled through MessageLog.Deferred
+// runs before its pending row is written (see WithClaimDelay).
+const DefaultClaimDelay = time.Second
+
+// WithClaimDelay sets the delay after which a delivery handled through
+// MessageLog.Deferred that has not been recorded yet writes its pending row
+// (DefaultClaimDelay).
+func WithClaimDelay(d time.Duration) MessageLogOption {
+	return func(l *MessageLog) {
+		if d > 0 {
+			l.claimDelay = d
+		}
+	}
+}
+
+// Deferred returns the view of the log for one app that is the
+// webhook.Recorder (a webhook.OnceRecorder) and the shared half of the
+// gateway's two-tier dedup, at one write per message instead of two:
+//
+//   - Claim only reads: it reports the row of the key (done with its reply,
+//     or pending while a lease runs) and answers ClaimOwned when there is
+//     none, without writing anything. It is therefore not a DedupStore on
+//     its own (concurrent Claims of a fresh key all get ClaimOwned): put a
+//     process-local store in front of it (gateway's tiered dedup with a
+//     webhook.MemoryDedup) so that one process runs the Handler once.
+//   - RecordOnce writes the whole row in one statement: it inserts it, or
+//     completes a pending row; when a done row exists (another process
+//     recorded the key first) nothing is written and that row's reply is
+//     returned, which the webhook Server answers instead of its own.
+//   - A delivery still unrecorded after the claim delay (WithClaimDelay,
+//     DefaultClaimDelay) writes a pending row with the lease ttl, so that
+//     a retry in another process waits for it instead of running the
+//     Handler (exactly as with App).
+//
+// Cross-process guarantee. Every delivery of a key answers the reply of the
+// first delivery whose record committed (in any process sharing the file),
+// and the log holds one row per key. The Handler runs once per key, except
+// when two deliveries reach different processes within the claim delay plus
+// the record's commit time of each other (both read "absent"); then both
+// Handlers run and the later one's reply is discarded. WeChat retries a push
+// only after 5 s without an answer, and the first delivery is recorded by
+// its deadline (below 5 s) or has its pending row written at the claim
+// delay (1 s), so WeChat's own retries fall outside that window unless a
+// commit takes more than about 4 s.
+//
+// ttl is how long a recorded message answers Claim as done (as for App).
+func (l *MessageLog) Deferred(appID string, ttl time.Duration) *AppLog {
+	return &AppLog{log: l, appID: appID, claims: true, deferred: true, ttl: ttl}
+}
+
+// AppLog is the message log of one app; see MessageLog.App,
+// MessageLog.Deferred and MessageLog.Recorder.
 type AppLog struct {
-	log    *MessageLog
-	appID  string
-	claims bool
-	ttl    time.Duration
+	log      *MessageLog
+	appID    string
+	claims   bool
+	deferred bool
+	ttl      time.Duration
 
 	recorded sync.Map // keys recorded and not yet completed (claims mode)
+	timers   sync.Map // deferred mode: key -> *time.Timer writing the pending row
 }
 
 var (
-	_ webhook.DedupStore = (*AppLog)(nil)
-	_ webhook.Recorder   = (*AppLog)(nil)
+	_ webhook.DedupStore   = (*AppLog)(nil)
+	_ webhook.Recorder     = (*AppLog)(nil)
+	_ webhook.OnceRecorder = (*AppLog)(nil)
 )
 
-// Claim implements webhook.DedupStore.
+// Claim implements webhook.DedupStore. In deferred mode (MessageLog.Deferred)
+// it only reads; see there.
 func (a *AppLog) Claim(ctx context.Context, key string, ttl time.Duration) (webhook.Claim, error) {
-	return a.log.Claim(ctx, a.appID, key, ttl)
+	if !a.deferred {
+		return a.log.Claim(ctx, a.appID, key, ttl)
+	}
+	c, _, err := a.log.do(ctx, opCheck, a.appID, key, 0, nil, nil, false)
+	if err != nil || c.State != webhook.ClaimOwned {
+		return c, err
+	}
+	// Write the pending row if the delivery is not recorded soon.
+	t := time.AfterFunc(a.log.claimDelay, func() {
+		if _, ok := a.timers.Load(key); !ok {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), ttl)
+		defer cancel()
+		a.log.Claim(ctx, a.appID, key, ttl)
+	})
+	if old, loaded := a.timers.Swap(key, t); loaded {
+		old.(*time.Timer).Stop()
+	}
+	return c, nil
+}
+
+// stopTimer cancels the pending-row write of key (deferred mode).
+func (a *AppLog) stopTimer(key string) {
+	if !a.deferred {
+		return
+	}
+	if t, ok := a.timers.LoadAndDelete(key); ok {
+		t.(*time.Timer).Stop()
+	}
 }
 
 // Complete implements webhook.DedupStore. When Record has stored the key
@@ -578,6 +737,7 @@ func (a *AppLog) Complete(ctx context.Context, key string, reply []byte, ttl tim
 	if _, ok := a.recorded.LoadAndDelete(key); ok {
 		return nil
 	}
+	a.stopTimer(key)
 	_, _, err := a.log.do(ctx, opComplete, a.appID, key, ttl, nil, reply, false)
 	return err
 }
@@ -585,16 +745,43 @@ func (a *AppLog) Complete(ctx context.Context, key string, reply []byte, ttl tim
 // Release implements webhook.DedupStore.
 func (a *AppLog) Release(ctx context.Context, key string) error {
 	a.recorded.Delete(key)
+	a.stopTimer(key)
 	return a.log.Release(ctx, a.appID, key)
 }
 
 // Record implements webhook.Recorder: it stores m with reply under
 // m.DedupKey(). A delivery whose key is already recorded is not stored again.
 func (a *AppLog) Record(ctx context.Context, m *message.Message, reply []byte) error {
+	if a.deferred {
+		_, _, err := a.RecordOnce(ctx, m, reply)
+		return err
+	}
 	key := m.DedupKey()
 	_, err := a.log.Record(ctx, a.appID, key, m, reply, a.claims, a.ttl)
 	if err == nil && a.claims {
 		a.recorded.Store(key, struct{}{})
 	}
 	return err
+}
+
+// RecordOnce implements webhook.OnceRecorder: it stores m with reply under
+// m.DedupKey() (completing a pending row, whoever wrote it) unless a done
+// row holds the key; then it writes nothing and returns that row's reply
+// with dup == true. In claims mode (App, Deferred) the key counts as
+// completed afterwards. Without claims (Recorder) it is Record, never dup.
+func (a *AppLog) RecordOnce(ctx context.Context, m *message.Message, reply []byte) (recorded []byte, dup bool, err error) {
+	if !a.deferred {
+		return nil, false, a.Record(ctx, m, reply)
+	}
+	key := m.DedupKey()
+	a.stopTimer(key)
+	c, stored, err := a.log.do(ctx, opRecordOnce, a.appID, key, a.ttl, m, reply, true)
+	if err != nil {
+		return nil, false, err
+	}
+	a.recorded.Store(key, struct{}{})
+	if !stored {
+		return c.Reply, true, nil
+	}
+	return nil, false, nil
 }

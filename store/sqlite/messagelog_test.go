@@ -228,3 +228,158 @@ func TestMessageLogCanceledContext(t *testing.T) {
 		t.Errorf("Count = %d, want 0", n)
 	}
 }
+
+// TestMessageLogDeferred: the one-write view, with two MessageLogs on one
+// file standing for two gateway processes.
+func TestMessageLogDeferred(t *testing.T) {
+	const app = "wxaaaaaaaaaaaaaaaa"
+	ctx := t.Context()
+	type result struct {
+		recorded string
+		dup      bool
+	}
+	recordOnce := func(t *testing.T, a *AppLog, m *message.Message, reply string) result {
+		t.Helper()
+		r, dup, err := a.RecordOnce(ctx, m, []byte(reply))
+		if err != nil {
+			t.Fatalf("RecordOnce: %v", err)
+		}
+		return result{string(r), dup}
+	}
+	claim := func(t *testing.T, a *AppLog, key string) webhook.Claim {
+		t.Helper()
+		c, err := a.Claim(ctx, key, 10*time.Second)
+		if err != nil {
+			t.Fatalf("Claim: %v", err)
+		}
+		return c
+	}
+	rows := func(t *testing.T, l *MessageLog) int {
+		t.Helper()
+		n, err := l.Count(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	t.Run("a retry elsewhere after the record is answered from it", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "log.db")
+		la, lb := newTestLog(t, path), newTestLog(t, path)
+		a, b := la.Deferred(app, time.Minute), lb.Deferred(app, time.Minute)
+		m := textMessage(1, "hi")
+		if c := claim(t, a, m.DedupKey()); c.State != webhook.ClaimOwned {
+			t.Fatalf("first Claim = %v, want owned", c.State)
+		}
+		if n := rows(t, la); n != 0 {
+			t.Errorf("Claim wrote %d rows, want 0", n)
+		}
+		if r := recordOnce(t, a, m, "reply-a"); r != (result{}) {
+			t.Errorf("first RecordOnce = %+v, want stored", r)
+		}
+		if err := a.Complete(ctx, m.DedupKey(), []byte("reply-a"), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		c := claim(t, b, m.DedupKey())
+		if diff := cmp.Diff(webhook.Claim{State: webhook.ClaimDone, Reply: []byte("reply-a")}, c); diff != "" {
+			t.Errorf("retry Claim (-want +got):\n%s", diff)
+		}
+		got, err := la.Get(ctx, app, m.DedupKey())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.Done || string(got.Reply) != "reply-a" || string(got.Request) != string(m.Raw) || got.MsgID != 1 || rows(t, la) != 1 {
+			t.Errorf("row = %+v (%d rows), want one done row with the request and reply-a", got, rows(t, la))
+		}
+	})
+
+	t.Run("in the race window the first record wins and both answer it", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "log.db")
+		la, lb := newTestLog(t, path), newTestLog(t, path)
+		a, b := la.Deferred(app, time.Minute), lb.Deferred(app, time.Minute)
+		m := textMessage(2, "hi")
+		for _, s := range []*AppLog{a, b} {
+			if c := claim(t, s, m.DedupKey()); c.State != webhook.ClaimOwned {
+				t.Fatalf("Claim = %v, want owned (both read an absent key)", c.State)
+			}
+		}
+		if r := recordOnce(t, a, m, "reply-a"); r != (result{}) {
+			t.Errorf("first RecordOnce = %+v, want stored", r)
+		}
+		if r := recordOnce(t, b, m, "reply-b"); r != (result{"reply-a", true}) {
+			t.Errorf("second RecordOnce = %+v, want dup with reply-a", r)
+		}
+		if got, err := la.Get(ctx, app, m.DedupKey()); err != nil || string(got.Reply) != "reply-a" || rows(t, la) != 1 {
+			t.Errorf("row = %+v, %v (%d rows), want one row with reply-a", got, err, rows(t, la))
+		}
+	})
+
+	t.Run("a slow delivery writes its pending row and a retry elsewhere waits", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "log.db")
+		la, lb := newTestLog(t, path, WithClaimDelay(time.Millisecond)), newTestLog(t, path)
+		a, b := la.Deferred(app, time.Minute), lb.Deferred(app, time.Minute)
+		m := textMessage(3, "hi")
+		if c := claim(t, a, m.DedupKey()); c.State != webhook.ClaimOwned {
+			t.Fatalf("first Claim = %v, want owned", c.State)
+		}
+		// Wait for the pending row (the claim delay is 1 ms).
+		for deadline := time.Now().Add(10 * time.Second); claim(t, b, m.DedupKey()).State != webhook.ClaimPending; {
+			if time.Now().After(deadline) {
+				t.Fatal("no pending row after 10s")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if r := recordOnce(t, a, m, "reply-a"); r != (result{}) {
+			t.Errorf("RecordOnce = %+v, want stored (completing the pending row)", r)
+		}
+		c := claim(t, b, m.DedupKey())
+		if diff := cmp.Diff(webhook.Claim{State: webhook.ClaimDone, Reply: []byte("reply-a")}, c); diff != "" || rows(t, la) != 1 {
+			t.Errorf("retry Claim (-want +got):\n%s(%d rows)", diff, rows(t, la))
+		}
+	})
+
+	t.Run("release removes the pending row", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "log.db")
+		la, lb := newTestLog(t, path, WithClaimDelay(time.Millisecond)), newTestLog(t, path)
+		a, b := la.Deferred(app, time.Minute), lb.Deferred(app, time.Minute)
+		m := textMessage(4, "hi")
+		claim(t, a, m.DedupKey())
+		for deadline := time.Now().Add(10 * time.Second); rows(t, la) != 1; {
+			if time.Now().After(deadline) {
+				t.Fatal("no pending row after 10s")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if err := a.Release(ctx, m.DedupKey()); err != nil {
+			t.Fatal(err)
+		}
+		if c := claim(t, b, m.DedupKey()); c.State != webhook.ClaimOwned || rows(t, la) != 0 {
+			t.Errorf("Claim after Release = %v (%d rows), want owned and no row", c.State, rows(t, la))
+		}
+	})
+
+	t.Run("an expired record frees the key and stays archived", func(t *testing.T) {
+		now := time.Unix(1_700_000_000, 0)
+		var mu sync.Mutex
+		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		l := newTestLog(t, filepath.Join(t.TempDir(), "log.db"), WithLogClock(clock))
+		a := l.Deferred(app, 5*time.Minute)
+		m := textMessage(5, "hi")
+		claim(t, a, m.DedupKey())
+		recordOnce(t, a, m, "old")
+		a.Complete(ctx, m.DedupKey(), []byte("old"), 5*time.Minute)
+		mu.Lock()
+		now = now.Add(6 * time.Minute)
+		mu.Unlock()
+		if c := claim(t, a, m.DedupKey()); c.State != webhook.ClaimOwned {
+			t.Fatalf("Claim after TTL = %v, want owned", c.State)
+		}
+		if r := recordOnce(t, a, m, "new"); r != (result{}) {
+			t.Errorf("RecordOnce after TTL = %+v, want stored", r)
+		}
+		got, err := l.Get(ctx, app, m.DedupKey())
+		if err != nil || string(got.Reply) != "new" || rows(t, l) != 2 {
+			t.Errorf("row = %+v, %v (%d rows), want reply new and 2 rows (archived + new)", got, err, rows(t, l))
+		}
+	})
+}
