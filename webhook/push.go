@@ -29,7 +29,7 @@ type pushBuf struct {
 	ts   []byte   // reply timestamp digits
 	rnd  [26]byte // 16 random prefix bytes + 10 for the nonce
 	non  [10]byte // reply nonce digits
-	sig  signer
+	sig  []byte   // reply msg_signature (40 hex digits)
 }
 
 var bufPool = sync.Pool{New: func() any { return new(pushBuf) }}
@@ -41,9 +41,6 @@ const maxPooled = 64 << 10
 func (pb *pushBuf) release() {
 	if cap(pb.body) > maxPooled {
 		pb.body = nil
-	}
-	if cap(pb.sig.buf) > 2*maxPooled {
-		pb.sig.buf = nil
 	}
 	if cap(pb.out) > maxPooled || cap(pb.enc) > 2*maxPooled || cap(pb.env) > 2*maxPooled {
 		pb.out, pb.enc, pb.env = nil, nil, nil
@@ -187,7 +184,7 @@ func (s *Server) readPush(w http.ResponseWriter, r *http.Request, pb *pushBuf) (
 
 	if !encrypted {
 		// Authenticate before reading the body.
-		if !equalHex(q.signature, pb.sig.signature(s.Token, q.timestamp, q.nonce)) {
+		if wxcrypto.CheckSignature(q.signature, s.Token, q.timestamp, q.nonce) != nil {
 			s.reject(w, r, http.StatusForbidden, reasonBadSignature)
 			return nil, false, false
 		}
@@ -215,7 +212,7 @@ func (s *Server) readPush(w http.ResponseWriter, r *http.Request, pb *pushBuf) (
 			s.reject(w, r, http.StatusBadRequest, reasonNoEncrypt)
 			return nil, false, false
 		}
-		if !equalHex(q.msgSignature, pb.sig.msgSignature(s.Token, q.timestamp, q.nonce, bstr(enc))) {
+		if wxcrypto.CheckMsgSignature(q.msgSignature, s.Token, q.timestamp, q.nonce, bstr(enc)) != nil {
 			s.reject(w, r, http.StatusForbidden, reasonBadMsgSig)
 			return nil, false, false
 		}
@@ -331,7 +328,8 @@ func (s *Server) writeReply(w http.ResponseWriter, pb *pushBuf, plain []byte, en
 	pb.enc = s.cfg.cipher.AppendEncrypt(pb.enc[:0], pb.rnd[:16], plain)
 	pb.ts = strconv.AppendInt(pb.ts[:0], s.now().Unix(), 10)
 	enc, ts, nonce := bstr(pb.enc), bstr(pb.ts), bstr(pb.non[:])
-	sig := bstr(pb.sig.msgSignature(s.Token, ts, nonce, enc))
+	pb.sig = wxcrypto.AppendMsgSignature(pb.sig[:0], s.Token, ts, nonce, enc)
+	sig := bstr(pb.sig)
 	pb.env = message.AppendEnvelope(pb.env[:0], enc, sig, ts, nonce)
 	h["Content-Type"] = xmlContentType
 	w.Write(pb.env)

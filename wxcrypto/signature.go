@@ -40,6 +40,16 @@ func MsgSignature(token, timestamp, nonce, encrypt string) string {
 	return hexSHA1(vs[0], vs[1], vs[2], vs[3])
 }
 
+// AppendMsgSignature appends MsgSignature(token, timestamp, nonce, encrypt)
+// (40 lower-case hex digits) to dst and returns the extended slice; it
+// allocates only when dst lacks room.
+func AppendMsgSignature(dst []byte, token, timestamp, nonce, encrypt string) []byte {
+	vs := [4]string{token, timestamp, nonce, encrypt}
+	slices.Sort(vs[:])
+	sum := sumSHA1(vs[:])
+	return hex.AppendEncode(dst, sum[:])
+}
+
 // CheckSignature reports whether signature equals Signature(token,
 // timestamp, nonce), in constant time. It returns ErrInvalidSignature when
 // it does not.

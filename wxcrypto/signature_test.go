@@ -2,6 +2,7 @@ package wxcrypto
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -151,4 +152,25 @@ func toUpper(s string) string {
 		}
 	}
 	return string(b)
+}
+
+func TestAppendMsgSignature(t *testing.T) {
+	for _, tc := range []struct{ token, ts, nonce, enc string }{
+		{"pamtest", "1458300676", "260774613", "rTNFcsut4LfGuAFKEUVVpwcaCOTJzOd9twZdIW910jb3k+iicx2uvhttIZ3Qg9Qgty3BEF2xbOrz6boTfb30dMomcgrkTqdFPwnh"},
+		{"", "", "", ""},
+		{"b", "a", "c", "a"},
+		{"zzz", "1", "0", strings.Repeat("Q", 3000)}, // longer than the stack buffer
+	} {
+		got := AppendMsgSignature([]byte("prefix:"), tc.token, tc.ts, tc.nonce, tc.enc)
+		if want := "prefix:" + MsgSignature(tc.token, tc.ts, tc.nonce, tc.enc); string(got) != want {
+			t.Errorf("AppendMsgSignature(%q, %q, %q, %d bytes) = %s, want %s", tc.token, tc.ts, tc.nonce, len(tc.enc), got, want)
+		}
+		if err := CheckMsgSignature(string(got[len("prefix:"):]), tc.token, tc.ts, tc.nonce, tc.enc); err != nil {
+			t.Errorf("CheckMsgSignature of the appended value: %v", err)
+		}
+	}
+	buf := make([]byte, 0, 40)
+	if n := testing.AllocsPerRun(100, func() { buf = AppendMsgSignature(buf[:0], "t", "1", "2", "enc") }); n != 0 {
+		t.Errorf("AppendMsgSignature allocates %v times with room in dst, want 0", n)
+	}
 }
