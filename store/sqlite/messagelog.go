@@ -42,6 +42,7 @@ type MessageLog struct {
 	closed    chan struct{}
 
 	stmts logStmts
+	reads []*logOp // writer's scratch for read-only ops
 
 	batches, opsCount atomic.Int64
 }
@@ -124,13 +125,13 @@ const (
 )
 
 type logStmts struct {
-	begin, commit                                                                                   *sql.Stmt
+	begin, beginRead, commit                                                                        *sql.Stmt
 	claimInsert, claimSelect, claimTakeover, archive, recordUpdate, recordInsert, release, complete *sql.Stmt
 	recordOnce                                                                                      *sql.Stmt
 }
 
 func (s *logStmts) all() []*sql.Stmt {
-	return []*sql.Stmt{s.begin, s.commit, s.claimInsert, s.claimSelect, s.claimTakeover, s.archive,
+	return []*sql.Stmt{s.begin, s.beginRead, s.commit, s.claimInsert, s.claimSelect, s.claimTakeover, s.archive,
 		s.recordUpdate, s.recordInsert, s.release, s.complete, s.recordOnce}
 }
 
@@ -219,7 +220,7 @@ func NewMessageLog(ctx context.Context, db *DB, opts ...MessageLogOption) (*Mess
 		dst **sql.Stmt
 		q   string
 	}{
-		{&l.stmts.begin, "BEGIN IMMEDIATE"}, {&l.stmts.commit, "COMMIT"},
+		{&l.stmts.begin, "BEGIN IMMEDIATE"}, {&l.stmts.beginRead, "BEGIN"}, {&l.stmts.commit, "COMMIT"},
 		{&l.stmts.claimInsert, sqlClaimInsert}, {&l.stmts.claimSelect, sqlClaimSelect},
 		{&l.stmts.claimTakeover, sqlClaimTakeover}, {&l.stmts.archive, sqlArchive}, {&l.stmts.recordUpdate, sqlRecordUpdate},
 		{&l.stmts.recordInsert, sqlRecordInsert}, {&l.stmts.release, sqlRelease}, {&l.stmts.complete, sqlComplete},
@@ -332,8 +333,40 @@ func (l *MessageLog) writer() {
 
 // commit runs batch in one transaction and wakes every caller. If the
 // transaction fails, every operation of the batch fails with its error.
+//
+// Read-only Claims (Deferred) are answered first, in a read transaction of
+// their own, and do not hold up a commit: only operations that write make
+// the batch a write transaction.
 func (l *MessageLog) commit(batch []*logOp) {
 	ctx := context.Background()
+	writes := batch[:0]
+	var reads []*logOp
+	for i, op := range batch {
+		if op.kind == opCheck {
+			if reads == nil {
+				reads = l.reads[:0]
+			}
+			reads = append(reads, op)
+			continue
+		}
+		batch[len(writes)] = batch[i] // in place: len(writes) <= i
+		writes = batch[:len(writes)+1]
+	}
+	if len(reads) > 0 {
+		l.reads = reads
+		err := l.runChecks(ctx, reads)
+		for _, op := range reads {
+			if err != nil {
+				op.err = err
+			}
+			op.ready <- struct{}{}
+		}
+		clear(reads)
+	}
+	if len(writes) == 0 {
+		return
+	}
+	batch = writes
 	l.batches.Add(1)
 	l.opsN(len(batch))
 	err := l.runBatch(ctx, batch)
@@ -343,6 +376,50 @@ func (l *MessageLog) commit(batch []*logOp) {
 		}
 		op.ready <- struct{}{}
 	}
+}
+
+// runChecks answers read-only Claims in one deferred (read) transaction.
+func (l *MessageLog) runChecks(ctx context.Context, ops []*logOp) (err error) {
+	if _, err := l.stmts.beginRead.ExecContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: message log: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			l.conn.ExecContext(ctx, "ROLLBACK")
+		}
+	}()
+	nowMS := l.now().UnixMilli()
+	for _, op := range ops {
+		op.err = nil
+		var state int
+		var until int64
+		var reply []byte
+		switch err := l.stmts.claimSelect.QueryRowContext(ctx, op.appID, op.key).Scan(&state, &until, &reply); {
+		case errors.Is(err, sql.ErrNoRows):
+			op.claim = webhook.Claim{State: webhook.ClaimOwned}
+		case err != nil:
+			return fmt.Errorf("sqlite: message log: check: %w", err)
+		default:
+			op.claim = checkState(state, until, reply, nowMS)
+		}
+	}
+	if _, err := l.stmts.commit.ExecContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: message log: commit: %w", err)
+	}
+	return nil
+}
+
+// checkState is the answer of a read-only Claim for a row.
+func checkState(state int, until int64, reply []byte, nowMS int64) webhook.Claim {
+	switch {
+	case state == stateDone && (until == 0 || until > nowMS):
+		return webhook.Claim{State: webhook.ClaimDone, Reply: reply}
+	case state != stateDone && until > nowMS:
+		return webhook.Claim{State: webhook.ClaimPending}
+	}
+	// No live row: an expired record (recordOnce archives it) or an
+	// abandoned pending row (recordOnce completes it).
+	return webhook.Claim{State: webhook.ClaimOwned}
 }
 
 func (l *MessageLog) runBatch(ctx context.Context, batch []*logOp) (err error) {
@@ -425,27 +502,6 @@ func (l *MessageLog) runBatch(ctx context.Context, batch []*logOp) (err error) {
 			}
 			n, _ := res.RowsAffected()
 			op.stored = n == 1
-		case opCheck:
-			var state int
-			var until int64
-			var reply []byte
-			switch err := st.claimSelect.QueryRowContext(ctx, op.appID, op.key).Scan(&state, &until, &reply); {
-			case errors.Is(err, sql.ErrNoRows):
-				op.claim = webhook.Claim{State: webhook.ClaimOwned}
-			case err != nil:
-				return fmt.Errorf("sqlite: message log: check: %w", err)
-			case state == stateDone && (until == 0 || until > nowMS):
-				op.claim = webhook.Claim{State: webhook.ClaimDone, Reply: reply}
-			case state == stateDone:
-				// Expired: free; recordOnce archives the old row.
-				op.claim = webhook.Claim{State: webhook.ClaimOwned}
-			case until > nowMS:
-				op.claim = webhook.Claim{State: webhook.ClaimPending}
-			default:
-				// The holder's lease has expired: free; recordOnce completes
-				// the abandoned pending row.
-				op.claim = webhook.Claim{State: webhook.ClaimOwned}
-			}
 		case opRecordOnce:
 			m := op.m
 			until := int64(0)
