@@ -710,7 +710,8 @@ func WithClaimDelay(d time.Duration) MessageLogOption {
 //     recorded the key first) nothing is written and that row's reply is
 //     returned, which the webhook Server answers instead of its own.
 //   - A delivery still unrecorded after the claim delay (WithClaimDelay,
-//     DefaultClaimDelay) writes a pending row with the lease ttl, so that
+//     DefaultClaimDelay; checked every quarter of it, so within 1.25 times
+//     the delay) gets a pending row with the lease ttl, so that
 //     a retry in another process waits for it instead of running the
 //     Handler (exactly as with App).
 //
@@ -721,9 +722,9 @@ func WithClaimDelay(d time.Duration) MessageLogOption {
 // the record's commit time of each other (both read "absent"); then both
 // Handlers run and the later one's reply is discarded. WeChat retries a push
 // only after 5 s without an answer, and the first delivery is recorded by
-// its deadline (below 5 s) or has its pending row written at the claim
-// delay (1 s), so WeChat's own retries fall outside that window unless a
-// commit takes more than about 4 s.
+// its deadline (below 5 s) or has its pending row written by 1.25 times the
+// claim delay (1.25 s), so WeChat's own retries fall outside that window
+// unless a commit takes more than about 3.5 s.
 //
 // ttl is how long a recorded message answers Claim as done (as for App).
 func (l *MessageLog) Deferred(appID string, ttl time.Duration) *AppLog {
@@ -739,8 +740,20 @@ type AppLog struct {
 	deferred bool
 	ttl      time.Duration
 
-	recorded sync.Map // keys recorded and not yet completed (claims mode)
-	timers   sync.Map // deferred mode: key -> *time.Timer writing the pending row
+	recorded sync.Map // keys recorded and not yet completed (App)
+
+	// Deferred: deliveries between Claim and Complete.
+	mu       sync.Mutex
+	inflight map[string]inflight
+	sweeping bool // a sweep goroutine runs
+}
+
+// inflight is a Deferred delivery that Claim answered ClaimOwned.
+type inflight struct {
+	since    time.Time     // when Claim answered
+	lease    time.Duration // Claim's ttl
+	claimed  bool          // the pending row has been written (or is being)
+	recorded bool          // RecordOnce has stored the key (or found it done)
 }
 
 var (
@@ -759,29 +772,76 @@ func (a *AppLog) Claim(ctx context.Context, key string, ttl time.Duration) (webh
 	if err != nil || c.State != webhook.ClaimOwned {
 		return c, err
 	}
-	// Write the pending row if the delivery is not recorded soon.
-	t := time.AfterFunc(a.log.claimDelay, func() {
-		if _, ok := a.timers.Load(key); !ok {
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), ttl)
-		defer cancel()
-		a.log.Claim(ctx, a.appID, key, ttl)
-	})
-	if old, loaded := a.timers.Swap(key, t); loaded {
-		old.(*time.Timer).Stop()
+	// The sweep writes the pending row if the delivery is not recorded
+	// within the claim delay.
+	now := time.Now()
+	a.mu.Lock()
+	if a.inflight == nil {
+		a.inflight = make(map[string]inflight)
 	}
+	a.inflight[key] = inflight{since: now, lease: ttl}
+	if !a.sweeping {
+		a.sweeping = true
+		go a.sweep()
+	}
+	a.mu.Unlock()
 	return c, nil
 }
 
-// stopTimer cancels the pending-row write of key (deferred mode).
-func (a *AppLog) stopTimer(key string) {
-	if !a.deferred {
-		return
+// sweep writes the pending rows of deliveries unrecorded after the claim
+// delay, checking every quarter of it; it ends when nothing is in flight or
+// the log closes.
+func (a *AppLog) sweep() {
+	delay := a.log.claimDelay
+	t := time.NewTicker(max(delay/4, time.Millisecond))
+	defer t.Stop()
+	type due struct {
+		key   string
+		lease time.Duration
 	}
-	if t, ok := a.timers.LoadAndDelete(key); ok {
-		t.(*time.Timer).Stop()
+	var todo []due
+	for {
+		select {
+		case <-t.C:
+		case <-a.log.closed:
+			a.mu.Lock()
+			a.sweeping = false
+			a.mu.Unlock()
+			return
+		}
+		now := time.Now()
+		a.mu.Lock()
+		if len(a.inflight) == 0 {
+			a.sweeping = false
+			a.mu.Unlock()
+			return
+		}
+		todo = todo[:0]
+		for k, e := range a.inflight {
+			if !e.claimed && !e.recorded && now.Sub(e.since) >= delay {
+				e.claimed = true
+				a.inflight[k] = e
+				todo = append(todo, due{k, e.lease})
+			}
+		}
+		a.mu.Unlock()
+		for _, d := range todo {
+			ctx, cancel := context.WithTimeout(context.Background(), d.lease)
+			a.log.Claim(ctx, a.appID, d.key, d.lease)
+			cancel()
+		}
+		clear(todo)
 	}
+}
+
+// done forgets the in-flight delivery of key (Deferred), reporting whether
+// RecordOnce had stored it.
+func (a *AppLog) done(key string) (recorded bool) {
+	a.mu.Lock()
+	e, ok := a.inflight[key]
+	delete(a.inflight, key)
+	a.mu.Unlock()
+	return ok && e.recorded
 }
 
 // Complete implements webhook.DedupStore. When Record has stored the key
@@ -790,18 +850,24 @@ func (a *AppLog) stopTimer(key string) {
 // created if none exists). Rows are never deleted: once ttl has passed the
 // key may be claimed again and the old row is archived ("key#id").
 func (a *AppLog) Complete(ctx context.Context, key string, reply []byte, ttl time.Duration) error {
-	if _, ok := a.recorded.LoadAndDelete(key); ok {
+	if a.deferred {
+		if a.done(key) {
+			return nil
+		}
+	} else if _, ok := a.recorded.LoadAndDelete(key); ok {
 		return nil
 	}
-	a.stopTimer(key)
 	_, _, err := a.log.do(ctx, opComplete, a.appID, key, ttl, nil, reply, false)
 	return err
 }
 
 // Release implements webhook.DedupStore.
 func (a *AppLog) Release(ctx context.Context, key string) error {
-	a.recorded.Delete(key)
-	a.stopTimer(key)
+	if a.deferred {
+		a.done(key)
+	} else {
+		a.recorded.Delete(key)
+	}
 	return a.log.Release(ctx, a.appID, key)
 }
 
@@ -830,12 +896,25 @@ func (a *AppLog) RecordOnce(ctx context.Context, m *message.Message, reply []byt
 		return nil, false, a.Record(ctx, m, reply)
 	}
 	key := m.DedupKey()
-	a.stopTimer(key)
+	a.mu.Lock()
+	e, ok := a.inflight[key]
+	if ok {
+		e.claimed = true // no pending row from now on
+		a.inflight[key] = e
+	}
+	a.mu.Unlock()
 	c, stored, err := a.log.do(ctx, opRecordOnce, a.appID, key, a.ttl, m, reply, true)
 	if err != nil {
 		return nil, false, err
 	}
-	a.recorded.Store(key, struct{}{})
+	if ok { // Claimed here: Complete has nothing left to do
+		a.mu.Lock()
+		if _, still := a.inflight[key]; still {
+			e.recorded = true
+			a.inflight[key] = e
+		}
+		a.mu.Unlock()
+	}
 	if !stored {
 		return c.Reply, true, nil
 	}
