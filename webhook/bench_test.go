@@ -63,18 +63,42 @@ func (br *benchRequests) get(i int) *http.Request {
 // safe-mode text push: query parse, msg_signature, decrypt, parse, memory
 // dedup, handler under deadline, render, encrypt, sign, envelope.
 func BenchmarkServerSafeEcho(b *testing.B) {
-	benchServer(b, webhook.ModeSafe)
+	benchServer(b, webhook.ModeSafe, webhook.HandlerFunc(echoReply))
 }
 
 // BenchmarkServerPlainEcho is the plain-mode counterpart.
 func BenchmarkServerPlainEcho(b *testing.B) {
-	benchServer(b, webhook.ModePlain)
+	benchServer(b, webhook.ModePlain, webhook.HandlerFunc(echoReply))
 }
 
-func benchServer(b *testing.B, mode webhook.Mode) {
+// BenchmarkServerSafeEchoImmediate is BenchmarkServerSafeEcho with a
+// webhook.ImmediateHandler (as the gateway's fixed replies are): no handler
+// goroutine, no deadline timer.
+func BenchmarkServerSafeEchoImmediate(b *testing.B) {
+	benchServer(b, webhook.ModeSafe, immediateEcho{})
+}
+
+// BenchmarkServerPlainEchoImmediate is the plain-mode counterpart.
+func BenchmarkServerPlainEchoImmediate(b *testing.B) {
+	benchServer(b, webhook.ModePlain, immediateEcho{})
+}
+
+// immediateEcho is echoReply as a webhook.ImmediateHandler.
+type immediateEcho struct{}
+
+func (immediateEcho) ServeMessage(ctx context.Context, m *message.Message) (message.Reply, error) {
+	return echoReply(ctx, m)
+}
+
+func (immediateEcho) ServeImmediate(m *message.Message) (message.Reply, bool, error) {
+	r, err := echoReply(context.Background(), m)
+	return r, true, err
+}
+
+func benchServer(b *testing.B, mode webhook.Mode, h webhook.Handler) {
 	s := &webhook.Server{
 		Token: testToken, AppID: testAppID, Mode: mode,
-		Handler: webhook.HandlerFunc(echoReply),
+		Handler: h,
 		Dedup:   &webhook.MemoryDedup{MaxEntries: 1024},
 		Logger:  discardLogger(),
 	}

@@ -43,7 +43,13 @@ func Chain(mws ...Middleware) Middleware {
 
 // NotFound is the Handler of last resort: it answers every message with a
 // nil Reply, which the Server writes as "success". It is the default
-// fallback of a Mux.
-var NotFound Handler = HandlerFunc(notFound)
+// fallback of a Mux, and an ImmediateHandler.
+var NotFound Handler = notFound{}
 
-func notFound(context.Context, *message.Message) (message.Reply, error) { return nil, nil }
+type notFound struct{}
+
+func (notFound) ServeMessage(context.Context, *message.Message) (message.Reply, error) {
+	return nil, nil
+}
+
+func (notFound) ServeImmediate(*message.Message) (message.Reply, bool, error) { return nil, true, nil }

@@ -150,3 +150,12 @@ func (x *Mux) lookup(m *message.Message) Handler {
 func (x *Mux) ServeMessage(ctx context.Context, m *message.Message) (message.Reply, error) {
 	return x.Handler(m).ServeMessage(ctx, m)
 }
+
+// ServeImmediate implements ImmediateHandler: it asks the Handler that
+// Handler(m) returns, when that is an ImmediateHandler.
+func (x *Mux) ServeImmediate(m *message.Message) (message.Reply, bool, error) {
+	if h, ok := x.Handler(m).(ImmediateHandler); ok {
+		return h.ServeImmediate(m)
+	}
+	return nil, false, nil
+}

@@ -10,9 +10,13 @@ import (
 
 // BenchmarkOverhead isolates the Server's own steps on the hot path.
 func BenchmarkOverhead(b *testing.B) {
-	s := &Server{Token: "t", Handler: NotFound}
-	if err := s.Init(); err != nil {
-		b.Fatal(err)
+	// A HandlerFunc runs on a goroutine; NotFound is an ImmediateHandler.
+	s := &Server{Token: "t", Handler: HandlerFunc(func(context.Context, *message.Message) (message.Reply, error) { return nil, nil })}
+	si := &Server{Token: "t", Handler: NotFound}
+	for _, s := range []*Server{s, si} {
+		if err := s.Init(); err != nil {
+			b.Fatal(err)
+		}
 	}
 	m := &message.Message{MsgType: message.MsgTypeText, MsgID: 1}
 	b.Run("ContextWithTimeout", func(b *testing.B) {
@@ -23,12 +27,27 @@ func BenchmarkOverhead(b *testing.B) {
 			cancel()
 		}
 	})
+	b.Run("RequestContext", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ctx := newReqCtx(context.Background(), time.Now().Add(time.Second))
+			_ = ctx.Err() // the dedup store checks it
+			ctx.end(context.Canceled)
+		}
+	})
 	b.Run("HandlerGoroutine", func(b *testing.B) {
 		b.ReportAllocs()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 		defer cancel()
 		for b.Loop() {
 			s.call(ctx, m)
+		}
+	})
+	b.Run("HandlerImmediate", func(b *testing.B) {
+		b.ReportAllocs()
+		ctx := newReqCtx(context.Background(), time.Now().Add(time.Hour))
+		for b.Loop() {
+			si.call(ctx, m)
 		}
 	})
 	b.Run("MemoryDedupClaimComplete", func(b *testing.B) {

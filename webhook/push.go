@@ -59,8 +59,18 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.timeout)
-	defer cancel()
+	// The deadline context of a Handler that may answer at once is armed
+	// only when needed (see reqCtx).
+	var ctx context.Context
+	if deadline := time.Now().Add(s.cfg.timeout); s.cfg.immediate != nil {
+		rctx := newReqCtx(r.Context(), deadline)
+		defer rctx.end(context.Canceled)
+		ctx = rctx
+	} else {
+		dctx, cancel := context.WithDeadline(r.Context(), deadline)
+		defer cancel()
+		ctx = dctx
+	}
 
 	var key string
 	if s.Dedup != nil {
@@ -398,10 +408,24 @@ func (c *call) put() {
 	callPool.Put(c)
 }
 
-// call runs the Handler under ctx and returns its reply, or nil when it
-// failed, panicked or missed the deadline (the late reply then goes to
-// LateReply from the Handler's goroutine).
+// call runs the Handler under ctx (the request's context with the
+// deadline) and returns its reply, or nil when it failed, panicked or missed
+// the deadline (the late reply then goes to LateReply from the Handler's
+// goroutine). An ImmediateHandler that answers at once is called on this
+// goroutine; one that does not gets a context.WithDeadline in place of the
+// reqCtx.
 func (s *Server) call(ctx context.Context, m *message.Message) message.Reply {
+	if ih := s.cfg.immediate; ih != nil {
+		if r, ok, err := s.immediate(ctx, ih, m); ok {
+			return s.outcome(ctx, m, r, err)
+		}
+		if rc, ok := ctx.(*reqCtx); ok {
+			// The Handler gets a standard deadline context.
+			dctx, cancel := context.WithDeadline(rc.parent, rc.deadline)
+			defer cancel()
+			ctx = dctx
+		}
+	}
 	c := callPool.Get().(*call)
 	c.s, c.ctx, c.m, c.done = s, ctx, m, make(chan struct{}, 1)
 	go c.run()
@@ -419,6 +443,12 @@ func (s *Server) call(ctx context.Context, m *message.Message) message.Reply {
 	}
 	reply, err := c.reply, c.err
 	c.put()
+	return s.outcome(ctx, m, reply, err)
+}
+
+// outcome is the reply to write for a Handler's answer: nil after an error
+// (logged, unless it was a panic, logged already).
+func (s *Server) outcome(ctx context.Context, m *message.Message, reply message.Reply, err error) message.Reply {
 	if err != nil {
 		if err != errPanic {
 			s.cfg.logger.LogAttrs(ctx, slog.LevelError, "webhook: handler failed; answered success",
@@ -429,6 +459,22 @@ func (s *Server) call(ctx context.Context, m *message.Message) message.Reply {
 		return nil
 	}
 	return reply
+}
+
+// immediate asks h for an immediate answer; a panic is logged and answered
+// "success" (errPanic), as in ServeMessage.
+func (s *Server) immediate(ctx context.Context, h ImmediateHandler, m *message.Message) (r message.Reply, ok bool, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.cfg.logger.LogAttrs(ctx, slog.LevelError, "webhook: handler panicked; answered success",
+				slog.String("panic", fmt.Sprint(v)),
+				slog.String("msg_type", string(m.MsgType)),
+				slog.String("event", string(m.Event)),
+				slog.String("stack", string(debug.Stack())))
+			r, ok, err = nil, true, errPanic
+		}
+	}()
+	return h.ServeImmediate(m)
 }
 
 // late disposes of the outcome of a Handler that missed the deadline.

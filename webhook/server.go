@@ -188,6 +188,7 @@ type config struct {
 	mode         Mode
 	cipher       *wxcrypto.Cipher
 	handler      Handler
+	immediate    ImmediateHandler // handler, when it is one
 	timeout      time.Duration
 	window       int64 // seconds; 0 = off
 	maxBody      int64
@@ -249,6 +250,7 @@ func (s *Server) init() error {
 	if c.handler == nil {
 		c.handler = NotFound
 	}
+	c.immediate, _ = c.handler.(ImmediateHandler)
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}

@@ -262,11 +262,15 @@ func (l *MessageLog) submit(ctx context.Context, op *logOp) error {
 	default:
 	}
 	select {
-	case l.ops <- op:
-	case <-l.closed:
-		return ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
+	case l.ops <- op: // the queue has room (almost always): no need for ctx.Done
+	default:
+		select {
+		case l.ops <- op:
+		case <-l.closed:
+			return ErrClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	<-op.ready
 	return op.err
