@@ -62,11 +62,29 @@ func detachDeadline(h webhook.Handler, d time.Duration) webhook.Handler {
 	if h == nil {
 		h = webhook.NotFound
 	}
-	return webhook.HandlerFunc(func(ctx context.Context, m *message.Message) (message.Reply, error) {
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d)
-		defer cancel()
-		return h.ServeMessage(dctx, m)
-	})
+	return detached{h: h, d: d}
+}
+
+// detached is the Handler detachDeadline returns; it answers at once when h
+// does (webhook.ImmediateHandler), with no context to detach.
+type detached struct {
+	h webhook.Handler
+	d time.Duration
+}
+
+// ServeMessage implements webhook.Handler.
+func (x detached) ServeMessage(ctx context.Context, m *message.Message) (message.Reply, error) {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), x.d)
+	defer cancel()
+	return x.h.ServeMessage(dctx, m)
+}
+
+// ServeImmediate implements webhook.ImmediateHandler.
+func (x detached) ServeImmediate(m *message.Message) (message.Reply, bool, error) {
+	if ih, ok := x.h.(webhook.ImmediateHandler); ok {
+		return ih.ServeImmediate(m)
+	}
+	return nil, false, nil
 }
 
 // deliverLateReply sends r to the sender of m through cs.

@@ -35,21 +35,25 @@ func NewRepliesHandler(r *RepliesConfig, client *http.Client) webhook.Handler {
 		return mux
 	}
 	if r.Subscribe != nil {
-		mux.HandleEvent(message.EventTypeSubscribe, webhook.HandlerFunc(buildReply(r.Subscribe, client)))
+		mux.HandleEvent(message.EventTypeSubscribe, ruleHandler(r.Subscribe, client))
 	}
 	for key, rc := range r.Clicks {
-		mux.HandleEventKey(message.EventTypeClick, key, webhook.HandlerFunc(buildReply(rc, client)))
+		mux.HandleEventKey(message.EventTypeClick, key, ruleHandler(rc, client))
 	}
 	var def replyFunc
+	defImmediate := true
 	if r.Default != nil {
 		def = buildReply(r.Default, client)
+		defImmediate = r.Default.Forward == ""
 	}
 	if len(r.Keywords) > 0 {
 		rules := make([]keywordRule, len(r.Keywords))
+		immediate := defImmediate
 		for i := range r.Keywords {
 			rules[i] = keywordRule{cfg: &r.Keywords[i], reply: buildReply(&r.Keywords[i].ReplyConfig, client)}
+			immediate = immediate && r.Keywords[i].Forward == ""
 		}
-		mux.HandleFunc(message.MsgTypeText, func(ctx context.Context, m *message.Message) (message.Reply, error) {
+		keywords := func(ctx context.Context, m *message.Message) (message.Reply, error) {
 			for i := range rules {
 				if rep, ok, err := rules[i].try(ctx, m); ok {
 					return rep, err
@@ -59,12 +63,43 @@ func NewRepliesHandler(r *RepliesConfig, client *http.Client) webhook.Handler {
 				return def(ctx, m)
 			}
 			return nil, nil
-		})
+		}
+		mux.Handle(message.MsgTypeText, funcHandler(keywords, immediate))
 	}
 	if def != nil {
-		mux.HandleDefault(webhook.HandlerFunc(def))
+		mux.HandleDefault(funcHandler(def, defImmediate))
 	}
 	return mux
+}
+
+// ruleHandler is the webhook.Handler of one rule.
+func ruleHandler(rc *ReplyConfig, client *http.Client) webhook.Handler {
+	return funcHandler(buildReply(rc, client), rc.Forward == "")
+}
+
+// funcHandler makes f a webhook.Handler; immediate says that f needs no
+// I/O (fixed text or news, echo, keyword matching), and makes the Handler a
+// webhook.ImmediateHandler, which the webhook Server calls without a
+// goroutine or a deadline timer.
+func funcHandler(f replyFunc, immediate bool) webhook.Handler {
+	if immediate {
+		return immediateReply(f)
+	}
+	return webhook.HandlerFunc(f)
+}
+
+// immediateReply is a replyFunc that needs no I/O.
+type immediateReply replyFunc
+
+// ServeMessage implements webhook.Handler.
+func (f immediateReply) ServeMessage(ctx context.Context, m *message.Message) (message.Reply, error) {
+	return f(ctx, m)
+}
+
+// ServeImmediate implements webhook.ImmediateHandler.
+func (f immediateReply) ServeImmediate(m *message.Message) (message.Reply, bool, error) {
+	r, err := f(context.Background(), m)
+	return r, true, err
 }
 
 // keywordRule is one compiled entry of replies.keywords.

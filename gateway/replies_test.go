@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wxkit/wxkit/message"
+	"github.com/wxkit/wxkit/webhook"
 )
 
 func text(s string) message.Reply { return &message.Text{Content: s} }
@@ -53,6 +54,49 @@ func TestRepliesHandler(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("reply mismatch (-want +got):\n%s", diff)
+			}
+			// No rule here needs I/O: the webhook Server gets the same
+			// answer at once, also through the late-reply wrapper.
+			for name, h := range map[string]webhook.Handler{"handler": h, "detached": detachDeadline(h, time.Minute)} {
+				ih, ok := h.(webhook.ImmediateHandler)
+				if !ok {
+					t.Fatalf("%s: %T is not a webhook.ImmediateHandler", name, h)
+				}
+				got, ok, err := ih.ServeImmediate(&tc.m)
+				if !ok || err != nil {
+					t.Fatalf("%s: ServeImmediate = ok %v, err %v; want an answer", name, ok, err)
+				}
+				if diff := cmp.Diff(tc.want, got); diff != "" {
+					t.Errorf("%s: immediate reply mismatch (-want +got):\n%s", name, diff)
+				}
+			}
+		})
+	}
+}
+
+// TestRepliesHandlerForwardIsNotImmediate: a message routed to a forward
+// rule (which POSTs) is not answered at once; other rules still are.
+func TestRepliesHandlerForwardIsNotImmediate(t *testing.T) {
+	r := &RepliesConfig{
+		Subscribe: &ReplyConfig{Text: "hi"},
+		Clicks:    map[string]*ReplyConfig{"FWD": {Forward: "http://127.0.0.1:1/x"}},
+		Keywords:  []KeywordRule{{Match: "hello", ReplyConfig: ReplyConfig{Text: "world"}}},
+		Default:   &ReplyConfig{Forward: "http://127.0.0.1:1/x"},
+	}
+	h := detachDeadline(NewRepliesHandler(r, nil), time.Minute).(webhook.ImmediateHandler)
+	for _, tc := range []struct {
+		name   string
+		m      message.Message
+		wantOK bool
+	}{
+		{"subscribe text", message.Message{MsgType: message.MsgTypeEvent, Event: message.EventTypeSubscribe}, true},
+		{"click forward", message.Message{MsgType: message.MsgTypeEvent, Event: message.EventTypeClick, EventKey: "FWD"}, false},
+		{"keywords with a forward default", message.Message{MsgType: message.MsgTypeText, Content: "hello"}, false},
+		{"image to the forward default", message.Message{MsgType: message.MsgTypeImage}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, ok, err := h.ServeImmediate(&tc.m); ok != tc.wantOK || err != nil {
+				t.Errorf("ServeImmediate = ok %v, err %v; want ok %v", ok, err, tc.wantOK)
 			}
 		})
 	}
