@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -42,7 +44,9 @@ type MessageLog struct {
 	closed    chan struct{}
 
 	stmts logStmts
-	reads []*logOp // writer's scratch for read-only ops
+	args  []driver.NamedValue // writer's scratch
+	dest  [3]driver.Value     // writer's scratch for selectClaim
+	reads []*logOp            // writer's scratch for read-only ops
 
 	batches, opsCount atomic.Int64
 }
@@ -124,14 +128,18 @@ const (
 		ON CONFLICT (app_id, dedup_key) DO UPDATE SET state = 2, lease_until = excluded.lease_until, reply = excluded.reply WHERE state = 1`
 )
 
+// logStmts are the writer's statements, prepared on its driver connection
+// and used only inside l.conn.Raw: the writer owns the connection, and
+// going around database/sql spares its per-call wrapping (argument
+// conversion, Rows, locks) on the hot path.
 type logStmts struct {
-	begin, beginRead, commit                                                                        *sql.Stmt
-	claimInsert, claimSelect, claimTakeover, archive, recordUpdate, recordInsert, release, complete *sql.Stmt
-	recordOnce                                                                                      *sql.Stmt
+	begin, beginRead, commit                                                                        driver.Stmt
+	claimInsert, claimSelect, claimTakeover, archive, recordUpdate, recordInsert, release, complete driver.Stmt
+	recordOnce                                                                                      driver.Stmt
 }
 
-func (s *logStmts) all() []*sql.Stmt {
-	return []*sql.Stmt{s.begin, s.beginRead, s.commit, s.claimInsert, s.claimSelect, s.claimTakeover, s.archive,
+func (s *logStmts) all() []driver.Stmt {
+	return []driver.Stmt{s.begin, s.beginRead, s.commit, s.claimInsert, s.claimSelect, s.claimTakeover, s.archive,
 		s.recordUpdate, s.recordInsert, s.release, s.complete, s.recordOnce}
 }
 
@@ -216,22 +224,40 @@ func NewMessageLog(ctx context.Context, db *DB, opts ...MessageLogOption) (*Mess
 		conn.Close()
 		return nil, fmt.Errorf("sqlite: message log: %w", err)
 	}
-	for _, p := range []struct {
-		dst **sql.Stmt
+	type prep struct {
+		dst *driver.Stmt
 		q   string
-	}{
+	}
+	preps := []prep{
 		{&l.stmts.begin, "BEGIN IMMEDIATE"}, {&l.stmts.beginRead, "BEGIN"}, {&l.stmts.commit, "COMMIT"},
 		{&l.stmts.claimInsert, sqlClaimInsert}, {&l.stmts.claimSelect, sqlClaimSelect},
 		{&l.stmts.claimTakeover, sqlClaimTakeover}, {&l.stmts.archive, sqlArchive}, {&l.stmts.recordUpdate, sqlRecordUpdate},
 		{&l.stmts.recordInsert, sqlRecordInsert}, {&l.stmts.release, sqlRelease}, {&l.stmts.complete, sqlComplete},
 		{&l.stmts.recordOnce, sqlRecordOnce},
-	} {
-		st, err := conn.PrepareContext(ctx, p.q)
-		if err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("sqlite: message log: prepare: %w", err)
+	}
+	err = conn.Raw(func(dc any) error {
+		pc, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return fmt.Errorf("driver connection %T cannot prepare with a context", dc)
 		}
-		*p.dst = st
+		for _, p := range preps {
+			st, err := pc.PrepareContext(ctx, p.q)
+			if err != nil {
+				return fmt.Errorf("prepare: %w", err)
+			}
+			_, canExec := st.(driver.StmtExecContext)
+			_, canQuery := st.(driver.StmtQueryContext)
+			if !canExec || !canQuery {
+				st.Close()
+				return fmt.Errorf("driver statement %T lacks ExecContext or QueryContext", st)
+			}
+			*p.dst = st
+		}
+		return nil
+	})
+	if err != nil {
+		l.closeStmts(conn)
+		return nil, fmt.Errorf("sqlite: message log: %w", err)
 	}
 	l.conn = conn
 	go l.writer()
@@ -280,10 +306,7 @@ func (l *MessageLog) submit(ctx context.Context, op *logOp) error {
 func (l *MessageLog) writer() {
 	defer close(l.done)
 	defer func() {
-		for _, st := range l.stmts.all() {
-			st.Close()
-		}
-		l.conn.Close()
+		l.closeStmts(l.conn)
 	}()
 	batch := make([]*logOp, 0, l.maxBatch)
 	for {
@@ -335,6 +358,75 @@ func (l *MessageLog) writer() {
 	}
 }
 
+// closeStmts closes the writer's statements and its connection.
+func (l *MessageLog) closeStmts(conn *sql.Conn) {
+	conn.Raw(func(any) error {
+		for _, st := range l.stmts.all() {
+			if st != nil {
+				st.Close()
+			}
+		}
+		return nil
+	})
+	conn.Close()
+}
+
+// exec runs st with args on the writer's connection (inside l.conn.Raw).
+func (l *MessageLog) exec(ctx context.Context, st driver.Stmt, args ...any) (driver.Result, error) {
+	nv := l.args[:0]
+	for i, a := range args {
+		nv = append(nv, driver.NamedValue{Ordinal: i + 1, Value: a})
+	}
+	l.args = nv
+	res, err := st.(driver.StmtExecContext).ExecContext(ctx, nv)
+	clear(nv)
+	return res, err
+}
+
+// selectClaim reads the state, lease and reply of (appID, key) on the
+// writer's connection (inside l.conn.Raw); sql.ErrNoRows when there is no
+// row.
+func (l *MessageLog) selectClaim(ctx context.Context, appID, key string) (state int, until int64, reply []byte, err error) {
+	nv := append(l.args[:0], driver.NamedValue{Ordinal: 1, Value: appID}, driver.NamedValue{Ordinal: 2, Value: key})
+	l.args = nv
+	rows, err := l.stmts.claimSelect.(driver.StmtQueryContext).QueryContext(ctx, nv)
+	clear(nv)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	defer rows.Close()
+	dest := l.dest[:]
+	defer clear(dest)
+	if err := rows.Next(dest); err != nil {
+		if err == io.EOF {
+			err = sql.ErrNoRows
+		}
+		return 0, 0, nil, err
+	}
+	st, ok1 := dest[0].(int64)
+	until, ok2 := dest[1].(int64)
+	switch v := dest[2].(type) {
+	case []byte:
+		reply = v // the driver's own copy
+	case string:
+		reply = []byte(v)
+	case nil:
+	default:
+		ok2 = false
+	}
+	if !ok1 || !ok2 {
+		return 0, 0, nil, fmt.Errorf("unexpected column types %T, %T, %T", dest[0], dest[1], dest[2])
+	}
+	return int(st), until, reply, nil
+}
+
+// rollback ends the open transaction after an error.
+func (l *MessageLog) rollback(ctx context.Context, dc any) {
+	if ex, ok := dc.(driver.ExecerContext); ok {
+		ex.ExecContext(ctx, "ROLLBACK", nil)
+	}
+}
+
 // commit runs batch in one transaction and wakes every caller. If the
 // transaction fails, every operation of the batch fails with its error.
 //
@@ -383,22 +475,23 @@ func (l *MessageLog) commit(batch []*logOp) {
 }
 
 // runChecks answers read-only Claims in one deferred (read) transaction.
-func (l *MessageLog) runChecks(ctx context.Context, ops []*logOp) (err error) {
-	if _, err := l.stmts.beginRead.ExecContext(ctx); err != nil {
+func (l *MessageLog) runChecks(ctx context.Context, ops []*logOp) error {
+	return l.conn.Raw(func(dc any) error { return l.runChecksRaw(ctx, dc, ops) })
+}
+
+func (l *MessageLog) runChecksRaw(ctx context.Context, dc any, ops []*logOp) (err error) {
+	if _, err := l.exec(ctx, l.stmts.beginRead); err != nil {
 		return fmt.Errorf("sqlite: message log: begin: %w", err)
 	}
 	defer func() {
 		if err != nil {
-			l.conn.ExecContext(ctx, "ROLLBACK")
+			l.rollback(ctx, dc)
 		}
 	}()
 	nowMS := l.now().UnixMilli()
 	for _, op := range ops {
 		op.err = nil
-		var state int
-		var until int64
-		var reply []byte
-		switch err := l.stmts.claimSelect.QueryRowContext(ctx, op.appID, op.key).Scan(&state, &until, &reply); {
+		switch state, until, reply, err := l.selectClaim(ctx, op.appID, op.key); {
 		case errors.Is(err, sql.ErrNoRows):
 			op.claim = webhook.Claim{State: webhook.ClaimOwned}
 		case err != nil:
@@ -407,7 +500,7 @@ func (l *MessageLog) runChecks(ctx context.Context, ops []*logOp) (err error) {
 			op.claim = checkState(state, until, reply, nowMS)
 		}
 	}
-	if _, err := l.stmts.commit.ExecContext(ctx); err != nil {
+	if _, err := l.exec(ctx, l.stmts.commit); err != nil {
 		return fmt.Errorf("sqlite: message log: commit: %w", err)
 	}
 	return nil
@@ -426,17 +519,21 @@ func checkState(state int, until int64, reply []byte, nowMS int64) webhook.Claim
 	return webhook.Claim{State: webhook.ClaimOwned}
 }
 
-func (l *MessageLog) runBatch(ctx context.Context, batch []*logOp) (err error) {
+func (l *MessageLog) runBatch(ctx context.Context, batch []*logOp) error {
+	return l.conn.Raw(func(dc any) error { return l.runBatchRaw(ctx, dc, batch) })
+}
+
+func (l *MessageLog) runBatchRaw(ctx context.Context, dc any, batch []*logOp) (err error) {
 	// The writer owns its connection, so it drives the transaction itself
 	// and uses the statements prepared on the connection directly
 	// (database/sql's Tx.Stmt would prepare them again in every
 	// transaction).
-	if _, err := l.stmts.begin.ExecContext(ctx); err != nil {
+	if _, err := l.exec(ctx, l.stmts.begin); err != nil {
 		return fmt.Errorf("sqlite: message log: begin: %w", err)
 	}
 	defer func() {
 		if err != nil {
-			l.conn.ExecContext(ctx, "ROLLBACK")
+			l.rollback(ctx, dc)
 		}
 	}()
 	now := l.now()
@@ -447,7 +544,7 @@ func (l *MessageLog) runBatch(ctx context.Context, batch []*logOp) (err error) {
 		switch op.kind {
 		case opClaim:
 			lease := nowMS + op.lease.Milliseconds()
-			res, err := st.claimInsert.ExecContext(ctx, op.appID, op.key, lease, nowMS)
+			res, err := l.exec(ctx, st.claimInsert, op.appID, op.key, lease, nowMS)
 			if err != nil {
 				return fmt.Errorf("sqlite: message log: claim: %w", err)
 			}
@@ -458,7 +555,7 @@ func (l *MessageLog) runBatch(ctx context.Context, batch []*logOp) (err error) {
 			var state int
 			var until int64
 			var reply []byte
-			if err := st.claimSelect.QueryRowContext(ctx, op.appID, op.key).Scan(&state, &until, &reply); err != nil {
+			if state, until, reply, err = l.selectClaim(ctx, op.appID, op.key); err != nil {
 				return fmt.Errorf("sqlite: message log: claim: %w", err)
 			}
 			switch {
@@ -467,17 +564,17 @@ func (l *MessageLog) runBatch(ctx context.Context, batch []*logOp) (err error) {
 			case state == stateDone:
 				// The dedup record has expired: the key is free again. Keep
 				// the old row in the log under an archived key.
-				if _, err := st.archive.ExecContext(ctx, op.appID, op.key); err != nil {
+				if _, err := l.exec(ctx, st.archive, op.appID, op.key); err != nil {
 					return fmt.Errorf("sqlite: message log: claim: %w", err)
 				}
-				if _, err := st.claimInsert.ExecContext(ctx, op.appID, op.key, lease, nowMS); err != nil {
+				if _, err := l.exec(ctx, st.claimInsert, op.appID, op.key, lease, nowMS); err != nil {
 					return fmt.Errorf("sqlite: message log: claim: %w", err)
 				}
 				op.claim = webhook.Claim{State: webhook.ClaimOwned}
 			case until > nowMS:
 				op.claim = webhook.Claim{State: webhook.ClaimPending}
 			default: // the holder's lease has expired: take over
-				if _, err := st.claimTakeover.ExecContext(ctx, lease, nowMS, op.appID, op.key); err != nil {
+				if _, err := l.exec(ctx, st.claimTakeover, lease, nowMS, op.appID, op.key); err != nil {
 					return fmt.Errorf("sqlite: message log: claim: %w", err)
 				}
 				op.claim = webhook.Claim{State: webhook.ClaimOwned}
@@ -491,7 +588,7 @@ func (l *MessageLog) runBatch(ctx context.Context, batch []*logOp) (err error) {
 			args := []any{until, nowMS, m.FromUserName, m.ToUserName, string(m.MsgType), string(m.Event), m.MsgID, m.CreateTime,
 				m.Raw, nonNil(op.reply), op.appID, op.key}
 			if op.claimed {
-				res, err := st.recordUpdate.ExecContext(ctx, args...)
+				res, err := l.exec(ctx, st.recordUpdate, args...)
 				if err != nil {
 					return fmt.Errorf("sqlite: message log: record: %w", err)
 				}
@@ -500,7 +597,7 @@ func (l *MessageLog) runBatch(ctx context.Context, batch []*logOp) (err error) {
 					continue
 				}
 			}
-			res, err := st.recordInsert.ExecContext(ctx, args...)
+			res, err := l.exec(ctx, st.recordInsert, args...)
 			if err != nil {
 				return fmt.Errorf("sqlite: message log: record: %w", err)
 			}
@@ -512,7 +609,7 @@ func (l *MessageLog) runBatch(ctx context.Context, batch []*logOp) (err error) {
 			if op.lease > 0 {
 				until = nowMS + op.lease.Milliseconds()
 			}
-			res, err := st.recordOnce.ExecContext(ctx, until, nowMS, m.FromUserName, m.ToUserName, string(m.MsgType), string(m.Event),
+			res, err := l.exec(ctx, st.recordOnce, until, nowMS, m.FromUserName, m.ToUserName, string(m.MsgType), string(m.Event),
 				m.MsgID, m.CreateTime, m.Raw, nonNil(op.reply), op.appID, op.key)
 			if err != nil {
 				return fmt.Errorf("sqlite: message log: record: %w", err)
@@ -523,26 +620,24 @@ func (l *MessageLog) runBatch(ctx context.Context, batch []*logOp) (err error) {
 			}
 			// A done row holds the key: answer its reply, unless it has
 			// expired, then archive it and store this delivery.
-			var state int
-			var doneUntil int64
-			var reply []byte
-			if err := st.claimSelect.QueryRowContext(ctx, op.appID, op.key).Scan(&state, &doneUntil, &reply); err != nil {
+			_, doneUntil, reply, err := l.selectClaim(ctx, op.appID, op.key)
+			if err != nil {
 				return fmt.Errorf("sqlite: message log: record: %w", err)
 			}
 			if doneUntil == 0 || doneUntil > nowMS {
 				op.claim = webhook.Claim{State: webhook.ClaimDone, Reply: reply}
 				continue
 			}
-			if _, err := st.archive.ExecContext(ctx, op.appID, op.key); err != nil {
+			if _, err := l.exec(ctx, st.archive, op.appID, op.key); err != nil {
 				return fmt.Errorf("sqlite: message log: record: %w", err)
 			}
-			if _, err := st.recordOnce.ExecContext(ctx, until, nowMS, m.FromUserName, m.ToUserName, string(m.MsgType), string(m.Event),
+			if _, err := l.exec(ctx, st.recordOnce, until, nowMS, m.FromUserName, m.ToUserName, string(m.MsgType), string(m.Event),
 				m.MsgID, m.CreateTime, m.Raw, nonNil(op.reply), op.appID, op.key); err != nil {
 				return fmt.Errorf("sqlite: message log: record: %w", err)
 			}
 			op.stored = true
 		case opRelease:
-			if _, err := st.release.ExecContext(ctx, op.appID, op.key); err != nil {
+			if _, err := l.exec(ctx, st.release, op.appID, op.key); err != nil {
 				return fmt.Errorf("sqlite: message log: release: %w", err)
 			}
 		case opComplete:
@@ -550,12 +645,12 @@ func (l *MessageLog) runBatch(ctx context.Context, batch []*logOp) (err error) {
 			if op.lease > 0 {
 				until = nowMS + op.lease.Milliseconds()
 			}
-			if _, err := st.complete.ExecContext(ctx, op.appID, op.key, nowMS, until, nonNil(op.reply)); err != nil {
+			if _, err := l.exec(ctx, st.complete, op.appID, op.key, nowMS, until, nonNil(op.reply)); err != nil {
 				return fmt.Errorf("sqlite: message log: complete: %w", err)
 			}
 		}
 	}
-	if _, err := l.stmts.commit.ExecContext(ctx); err != nil {
+	if _, err := l.exec(ctx, l.stmts.commit); err != nil {
 		return fmt.Errorf("sqlite: message log: commit: %w", err)
 	}
 	return nil
