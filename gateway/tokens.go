@@ -69,7 +69,9 @@ func (s *tokenService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	t, err := s.token(r.Context(), src)
+	// The token providers retry -1 and 45011 bursts themselves (200, 400,
+	// 800 ms within the deadline): a longer burst comes back as its errcode.
+	t, err := src.Token(r.Context())
 	if err != nil {
 		// Errors of the token package never carry the AppSecret or a token.
 		s.logger.LogAttrs(r.Context(), slog.LevelError, "token service: fetching token failed",
@@ -100,38 +102,6 @@ func (s *tokenService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		AccessToken string `json:"access_token"`
 		ExpiresIn   int64  `json:"expires_in"`
 	}{t.Value, expiresIn})
-}
-
-// Bounds of the retries with which the service absorbs a burst of -1
-// (system busy) or 45011 (minute quota) answers of the token endpoints.
-const (
-	tokenAttempts   = 4
-	tokenRetryDelay = 200 * time.Millisecond // doubled after each attempt
-)
-
-// token returns src's token, retrying -1 and 45011 from WeChat with
-// exponential backoff (200 ms, 400 ms, 800 ms) while ctx's deadline allows;
-// a longer burst returns the last error.
-func (s *tokenService) token(ctx context.Context, src *token.CachedSource) (*token.Token, error) {
-	d := tokenRetryDelay
-	for attempt := 1; ; attempt++ {
-		t, err := src.Token(ctx)
-		ae, ok := errors.AsType[*wxkit.APIError](err)
-		if err == nil || !ok || !wxkit.IsRetryable(ae) || attempt == tokenAttempts {
-			return t, err
-		}
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
-			return t, err
-		}
-		tm := time.NewTimer(d)
-		select {
-		case <-tm.C:
-		case <-ctx.Done():
-			tm.Stop()
-			return t, err
-		}
-		d *= 2
-	}
 }
 
 // maxInvalidateBody caps the body of POST /token/{appid}/invalidate.
