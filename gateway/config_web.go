@@ -19,7 +19,10 @@ type OAuthConfig struct {
 	// characters. Environment: WXKIT_OAUTH_SECRET. When it is empty the
 	// gateway draws a random key at start and warns: logins then only
 	// complete on the process that started them (fine for dev mode, not
-	// for several instances behind a load balancer).
+	// for several instances behind a load balancer). With redis: set, login
+	// state nonces and sessions are kept in Redis, so that a login started
+	// on one instance completes on another; every instance then needs the
+	// same secret.
 	Secret string `yaml:"secret"`
 	// StateTTL is how long a login may take from /oauth/login to the
 	// callback; default 10m.

@@ -184,6 +184,26 @@ func openRedis(raw string) (*redisstore.Client, error) {
 	return rc, nil
 }
 
+// webStores returns the stores of web login's state nonces and sessions:
+// Redis when redis: is set, so that a login started on one instance
+// completes on another and a session works on every instance; the SQLite
+// file otherwise. Users stay in SQLite either way (records, not ephemeral
+// state); the Redis sessions carry the user's profile for /api/me.
+func (g *Gateway) webStores(ctx context.Context) (stateNonceStore, sessionStore, error) {
+	if g.redis != nil {
+		return redisstore.NewOAuthStateStore(g.redis), redisSessions{redisstore.NewSessionStore(g.redis)}, nil
+	}
+	states, err := sqlite.NewOAuthStateStore(ctx, g.db)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: %w", err)
+	}
+	sessions, err := sqlite.NewSessionStore(ctx, g.db)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: %w", err)
+	}
+	return states, sqliteSessions{sessions}, nil
+}
+
 // buildRoutes registers the webhooks, the token service and /healthz.
 func (g *Gateway) buildRoutes() error {
 	wh := g.cfg.Webhook

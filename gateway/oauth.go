@@ -29,9 +29,9 @@ type webState struct {
 	now    func() time.Time
 
 	signer   stateSigner
-	states   *sqlite.OAuthStateStore
-	sessions *sqlite.SessionStore
-	users    *sqlite.UserStore
+	states   stateNonceStore   // SQLite, or Redis when redis: is set (webStores)
+	sessions sessionStore      // likewise
+	users    *sqlite.UserStore // always SQLite: users are records, not ephemeral
 	// returnHosts are oauth.allowed_return_hosts plus public_url's host.
 	returnHosts []string
 	secure      bool // public_url is https: cookies are Secure
@@ -71,17 +71,18 @@ func (g *Gateway) registerWebRoutes() error {
 			return fmt.Errorf("oauth.secret: drawing a random key: %w", err)
 		}
 		if g.hasOAuthApps() {
-			g.logger.Warn("gateway: oauth.secret is not set (nor WXKIT_OAUTH_SECRET): signing login states with a random per-process key; " +
-				"logins only complete on this process and are lost on restart. Set it in production.")
+			msg := "gateway: oauth.secret is not set (nor WXKIT_OAUTH_SECRET): signing login states with a random per-process key; " +
+				"logins only complete on this process and are lost on restart. Set it in production."
+			if g.redis != nil {
+				msg += " With redis: set, every instance must have the same oauth.secret, or a login started on one instance fails on another."
+			}
+			g.logger.Warn(msg)
 		}
 	}
 	w.signer = stateSigner{key: key}
 	var err error
-	if w.states, err = sqlite.NewOAuthStateStore(ctx, g.db); err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	if w.sessions, err = sqlite.NewSessionStore(ctx, g.db); err != nil {
-		return fmt.Errorf("store: %w", err)
+	if w.states, w.sessions, err = g.webStores(ctx); err != nil {
+		return err
 	}
 	if w.users, err = sqlite.NewUserStore(ctx, g.db); err != nil {
 		return fmt.Errorf("store: %w", err)
@@ -266,15 +267,15 @@ func (w *webState) serveCallback(rw http.ResponseWriter, r *http.Request) {
 		writeJSON(rw, http.StatusBadRequest, webError{"invalid or expired login state; start the login again"})
 		return
 	}
-	stored, err := w.states.Consume(ctx, st.nonceString(), now)
-	if errors.Is(err, sqlite.ErrStateNotFound) {
+	stored, ok, err := w.states.Take(ctx, st.nonceString(), now)
+	if err != nil {
+		w.fail(rw, r, "oauth: consuming the state failed", err)
+		return
+	}
+	if !ok {
 		w.logger.LogAttrs(ctx, slog.LevelWarn, "oauth: callback refused", slog.String("appid", a.AppID),
 			slog.String("reason", "state already used or unknown"))
 		writeJSON(rw, http.StatusBadRequest, webError{"invalid or expired login state; start the login again"})
-		return
-	}
-	if err != nil {
-		w.fail(rw, r, "oauth: consuming the state failed", err)
 		return
 	}
 	ret := st.Return
@@ -322,11 +323,12 @@ func (w *webState) serveCallback(rw http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	if _, err := w.users.Upsert(ctx, u, profile, now); err != nil {
+	su, err := w.users.Upsert(ctx, u, profile, now)
+	if err != nil {
 		w.fail(rw, r, "oauth: storing the user failed", err)
 		return
 	}
-	if err := w.startSession(rw, r, a.AppID, tok.OpenID, now); err != nil {
+	if err := w.startSession(rw, r, su, now); err != nil {
 		w.fail(rw, r, "oauth: starting the session failed", err)
 		return
 	}

@@ -188,6 +188,21 @@ func (s *OAuthStateStore) Consume(ctx context.Context, nonce string, now time.Ti
 	return data, nil
 }
 
+// Take is Consume with the outcome as a flag: it deletes nonce and returns
+// its data with ok true if it was stored and had not expired at now, and ok
+// false (with a nil error) when it was unknown, expired or consumed already.
+// Of several concurrent calls for one nonce, one gets ok.
+func (s *OAuthStateStore) Take(ctx context.Context, nonce string, now time.Time) (data string, ok bool, err error) {
+	data, err = s.Consume(ctx, nonce, now)
+	if errors.Is(err, ErrStateNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return data, true, nil
+}
+
 // Sweep deletes the nonces expired at now and returns how many.
 func (s *OAuthStateStore) Sweep(ctx context.Context, now time.Time) (int64, error) {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM wxkit_oauth_states WHERE expires_at <= ?`, now.UnixMilli())
