@@ -30,8 +30,9 @@ type Config struct {
 	PublicURL string `yaml:"public_url"`
 	// Store is the database: "sqlite://PATH" (default sqlite://wxkit.db).
 	Store string `yaml:"store"`
-	// Redis, when set (redis://host:port/db), holds tokens, locks and dedup
-	// keys so that several gateways can share them. A "prefix" query
+	// Redis, when set (redis://host:port/db), holds tokens, locks, dedup
+	// keys, OAuth state nonces and web sessions, so that several gateways
+	// can share them (the message log and users stay in Store). A "prefix" query
 	// parameter (redis://host:6379/0?prefix=wxkit-prod:) is put in front of
 	// every key, for deployments or tests sharing one Redis.
 	Redis string `yaml:"redis"`

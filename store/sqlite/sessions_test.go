@@ -112,3 +112,27 @@ func TestOAuthStateStore(t *testing.T) {
 		t.Errorf("concurrent Consume: %d winners, want 1", wins.Load())
 	}
 }
+
+// Take reports the outcome of Consume as a flag: ok once, then not found.
+func TestOAuthStateStoreTake(t *testing.T) {
+	t.Parallel()
+	db := openTemp(t, filepath.Join(t.TempDir(), "take.db"))
+	s, err := NewOAuthStateStore(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	t0 := time.UnixMilli(1_700_000_000_000)
+	if err := s.Put(ctx, "n", "/back", t0.Add(time.Minute), t0); err != nil {
+		t.Fatal(err)
+	}
+	if data, ok, err := s.Take(ctx, "n", t0); err != nil || !ok || data != "/back" {
+		t.Fatalf("Take = %q, %v, %v; want /back, true, nil", data, ok, err)
+	}
+	if data, ok, err := s.Take(ctx, "n", t0); err != nil || ok || data != "" {
+		t.Errorf("second Take = %q, %v, %v; want \"\", false, nil", data, ok, err)
+	}
+	if _, ok, err := s.Take(ctx, "unknown", t0); err != nil || ok {
+		t.Errorf("Take(unknown) = %v, %v; want false, nil", ok, err)
+	}
+}
