@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/wxkit/wxkit"
 )
 
 // mpUserState is what the user APIs add to a follower: remark and tags.
@@ -389,6 +391,21 @@ func (e *Emulator) serveTagList(w http.ResponseWriter, r *http.Request) {
 // isSystemTag reports whether id is one of the reserved tags 0, 1, 2.
 func isSystemTag(id int) bool { return id >= 0 && id <= 2 }
 
+// customTag returns the id of an existing tag that the account may change:
+// 45159 when id is missing or unknown, 45058 for the system tags 0, 1, 2.
+func (st *tagState) customTag(id *int) (int, *wxkit.APIError) {
+	switch {
+	case id == nil:
+		return 0, mpErr(45159)
+	case isSystemTag(*id):
+		return 0, mpErr(45058)
+	}
+	if _, ok := st.tags[*id]; !ok {
+		return 0, mpErr(45159)
+	}
+	return *id, nil
+}
+
 // serveTagUpdate serves POST /cgi-bin/tags/update {"tag":{"id","name"}}.
 // Errors: 45058 (system tags 0, 1, 2), 45159 (unknown id), 45157, 45158.
 //
@@ -402,17 +419,9 @@ func (e *Emulator) serveTagUpdate(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	st := tagsOf(a)
-	if req.Tag.ID == nil {
-		e.writeAPIError(w, mpErr(45159))
-		return
-	}
-	id := *req.Tag.ID
-	if isSystemTag(id) {
-		e.writeAPIError(w, mpErr(45058))
-		return
-	}
-	if _, ok := st.tags[id]; !ok {
-		e.writeAPIError(w, mpErr(45159))
+	id, err := st.customTag(req.Tag.ID)
+	if err != nil {
+		e.writeAPIError(w, err)
 		return
 	}
 	if err := checkTagName(st, id, req.Tag.Name); err != nil {
@@ -436,17 +445,9 @@ func (e *Emulator) serveTagDelete(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	st := tagsOf(a)
-	if req.Tag.ID == nil {
-		e.writeAPIError(w, mpErr(45159))
-		return
-	}
-	id := *req.Tag.ID
-	if isSystemTag(id) {
-		e.writeAPIError(w, mpErr(45058))
-		return
-	}
-	if _, ok := st.tags[id]; !ok {
-		e.writeAPIError(w, mpErr(45159))
+	id, err := st.customTag(req.Tag.ID)
+	if err != nil {
+		e.writeAPIError(w, err)
 		return
 	}
 	delete(st.tags, id)
