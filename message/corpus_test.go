@@ -30,34 +30,54 @@ type messageSample struct {
 	Status        string            `json:"status"`
 }
 
-func loadMessages(t testing.TB) []messageSample {
+// xmlSample is a corpus sample: <name>.xml with its <name>.json sidecar.
+type xmlSample interface {
+	setXML(name string, xml []byte)
+}
+
+func (s *messageSample) setXML(name string, xml []byte) { s.Name, s.XML = name, xml }
+func (s *replySample) setXML(name string, xml []byte)   { s.Name, s.XML = name, xml }
+
+// loadSamples reads every <name>.xml under corpus/sub with its sidecar,
+// failing the test when there are none or a sidecar is missing.
+func loadSamples[T any, P interface {
+	*T
+	xmlSample
+}](t testing.TB, sub string) []T {
 	t.Helper()
-	dir := filepath.Join(corpusDir(t), "messages")
+	dir := filepath.Join(corpusDir(t), sub)
 	files, err := filepath.Glob(filepath.Join(dir, "*.xml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(files) == 0 {
-		t.Fatalf("no messages in %s", dir)
+		t.Fatalf("no samples in %s", dir)
 	}
-	var out []messageSample
-	for _, f := range files {
-		var s messageSample
+	out := make([]T, len(files))
+	for i, f := range files {
 		side, err := os.ReadFile(strings.TrimSuffix(f, ".xml") + ".json")
 		if err != nil {
 			t.Fatalf("sidecar: %v", err)
 		}
-		if err := json.Unmarshal(side, &s); err != nil {
+		if err := json.Unmarshal(side, &out[i]); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		if s.XML, err = os.ReadFile(f); err != nil {
+		xml, err := os.ReadFile(f)
+		if err != nil {
 			t.Fatal(err)
 		}
-		s.Name = strings.TrimSuffix(filepath.Base(f), ".xml")
+		P(&out[i]).setXML(strings.TrimSuffix(filepath.Base(f), ".xml"), xml)
+	}
+	return out
+}
+
+func loadMessages(t testing.TB) []messageSample {
+	t.Helper()
+	out := loadSamples[messageSample](t, "messages")
+	for _, s := range out {
 		if s.Fields == nil {
-			t.Fatalf("%s: sidecar has no fields", f)
+			t.Fatalf("%s: sidecar has no fields", s.Name)
 		}
-		out = append(out, s)
 	}
 	return out
 }
@@ -127,31 +147,7 @@ type replySample struct {
 
 func loadReplies(t testing.TB) []replySample {
 	t.Helper()
-	dir := filepath.Join(corpusDir(t), "replies")
-	files, err := filepath.Glob(filepath.Join(dir, "*.xml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatalf("no replies in %s", dir)
-	}
-	var out []replySample
-	for _, f := range files {
-		var s replySample
-		side, err := os.ReadFile(strings.TrimSuffix(f, ".xml") + ".json")
-		if err != nil {
-			t.Fatalf("sidecar: %v", err)
-		}
-		if err := json.Unmarshal(side, &s); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		if s.XML, err = os.ReadFile(f); err != nil {
-			t.Fatal(err)
-		}
-		s.Name = strings.TrimSuffix(filepath.Base(f), ".xml")
-		out = append(out, s)
-	}
-	return out
+	return loadSamples[replySample](t, "replies")
 }
 
 // reply builds the Reply the sample's inputs describe.
