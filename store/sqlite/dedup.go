@@ -28,28 +28,18 @@ var _ webhook.DedupStore = (*Dedup)(nil)
 // SweepEvery is how many claims pass between two deletions of expired rows.
 const SweepEvery = 1024
 
-// dedupSchema is the DDL of the dedup store.
-var dedupSchema = []string{
-	`CREATE TABLE IF NOT EXISTS wxkit_dedup (
-		key        TEXT PRIMARY KEY,
-		done       INTEGER NOT NULL, -- 0 pending, 1 done
-		reply      BLOB,
-		expires_at INTEGER NOT NULL -- Unix ms
-	)`,
-	`CREATE INDEX IF NOT EXISTS wxkit_dedup_expires ON wxkit_dedup (expires_at)`,
-}
-
-// NewDedup creates the dedup table if needed and returns the store.
+// NewDedup applies the missing migrations (see DB.Migrate) and returns the
+// store.
 func NewDedup(db *DB) (*Dedup, error) {
 	if db == nil {
 		return nil, errors.New("sqlite: NewDedup: nil DB")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := db.Migrate(ctx, dedupSchema...); err != nil {
+	if err := db.migrateNow(ctx); err != nil {
 		return nil, err
 	}
-	return &Dedup{db: db, now: time.Now}, nil
+	return db.Dedup().(*Dedup), nil
 }
 
 // Claim implements webhook.DedupStore.

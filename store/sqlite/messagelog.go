@@ -83,26 +83,6 @@ const (
 	stateDone    = 2
 )
 
-var messageLogSchema = []string{
-	`CREATE TABLE IF NOT EXISTS wxkit_message_log (
-		id          INTEGER PRIMARY KEY,
-		app_id      TEXT    NOT NULL,
-		dedup_key   TEXT    NOT NULL,
-		state       INTEGER NOT NULL,           -- 1 pending, 2 done
-		lease_until INTEGER NOT NULL DEFAULT 0, -- Unix ms, while pending
-		received_at INTEGER NOT NULL,           -- Unix ms
-		from_user   TEXT    NOT NULL DEFAULT '',
-		to_user     TEXT    NOT NULL DEFAULT '',
-		msg_type    TEXT    NOT NULL DEFAULT '',
-		event       TEXT    NOT NULL DEFAULT '',
-		msg_id      INTEGER NOT NULL DEFAULT 0,
-		create_time INTEGER NOT NULL DEFAULT 0,
-		request     BLOB,
-		reply       BLOB,
-		UNIQUE (app_id, dedup_key)
-	)`,
-}
-
 const (
 	sqlClaimInsert = `INSERT INTO wxkit_message_log (app_id, dedup_key, state, lease_until, received_at)
 		VALUES (?, ?, 1, ?, ?) ON CONFLICT (app_id, dedup_key) DO NOTHING`
@@ -190,13 +170,14 @@ func WithMaxBatch(n int) MessageLogOption {
 	}
 }
 
-// NewMessageLog creates the table if needed, takes a dedicated connection of
-// db for the writer and starts it. Close releases both.
+// NewMessageLog applies the missing migrations (see DB.Migrate), takes a
+// dedicated connection of db for the writer and starts it. Close releases
+// both.
 func NewMessageLog(ctx context.Context, db *DB, opts ...MessageLogOption) (*MessageLog, error) {
 	if db == nil {
 		return nil, errors.New("sqlite: NewMessageLog: nil DB")
 	}
-	if err := db.Migrate(ctx, messageLogSchema...); err != nil {
+	if err := db.migrateNow(ctx); err != nil {
 		return nil, err
 	}
 	l := &MessageLog{

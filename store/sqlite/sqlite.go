@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -17,6 +19,14 @@ import (
 type DB struct {
 	*sql.DB
 	Path string
+
+	clock func() time.Time // nil: time.Now
+
+	// Counters that trigger a sweep of expired rows every SweepEvery writes.
+	sessionsCreated, statesPut atomic.Uint64
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // see prepared
 }
 
 // BusyTimeout is how long a statement waits for another connection or
@@ -49,6 +59,8 @@ func Open(dsn string) (*DB, error) {
 		return nil, errors.New("sqlite: Open: empty path")
 	}
 	memory := path == ":memory:" || strings.Contains(query, "mode=memory")
+	// busy_timeout comes first, so that the pragmas after it (WAL mode on
+	// a file that another process is creating) wait instead of failing.
 	params := []string{
 		fmt.Sprintf("_pragma=busy_timeout(%d)", BusyTimeout.Milliseconds()),
 		"_pragma=foreign_keys(1)",
@@ -56,7 +68,7 @@ func Open(dsn string) (*DB, error) {
 		"_txlock=immediate",
 	}
 	if !memory {
-		params = append([]string{"_pragma=journal_mode(WAL)"}, params...)
+		params = append(params, "_pragma=journal_mode(WAL)")
 	}
 	if query != "" {
 		params = append(params, query)
@@ -83,21 +95,12 @@ func Open(dsn string) (*DB, error) {
 	return &DB{DB: db, Path: path}, nil
 }
 
-// Migrate runs each statement of ddl (CREATE TABLE IF NOT EXISTS ...) in one
-// IMMEDIATE transaction. Stores call it from their constructors.
-func (db *DB) Migrate(ctx context.Context, ddl ...string) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
+// now is the time by the DB's clock (time.Now unless a test set another),
+// used where an interface method takes no caller's clock: the time a
+// migration is recorded as applied, and the sweeps of expired OAuth states.
+func (db *DB) now() time.Time {
+	if db.clock != nil {
+		return db.clock()
 	}
-	defer tx.Rollback()
-	for _, s := range ddl {
-		if _, err := tx.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("sqlite: migrate: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
-	}
-	return nil
+	return time.Now()
 }

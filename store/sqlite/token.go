@@ -25,31 +25,18 @@ var (
 	_ token.ValueDeleter = (*TokenStore)(nil)
 )
 
-// tokenSchema is the DDL of the token store.
-var tokenSchema = []string{
-	`CREATE TABLE IF NOT EXISTS wxkit_tokens (
-		key        TEXT PRIMARY KEY,
-		value      TEXT NOT NULL,
-		expires_at INTEGER NOT NULL -- Unix ms, 0 = never
-	)`,
-	`CREATE TABLE IF NOT EXISTS wxkit_token_locks (
-		key        TEXT PRIMARY KEY,
-		holder     TEXT NOT NULL,
-		expires_at INTEGER NOT NULL -- Unix ms
-	)`,
-}
-
-// NewTokenStore creates the token tables if needed and returns the store.
+// NewTokenStore applies the missing migrations (see DB.Migrate) and returns
+// the store.
 func NewTokenStore(db *DB) (*TokenStore, error) {
 	if db == nil {
 		return nil, errors.New("sqlite: NewTokenStore: nil DB")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := db.Migrate(ctx, tokenSchema...); err != nil {
+	if err := db.migrateNow(ctx); err != nil {
 		return nil, err
 	}
-	return &TokenStore{db: db, now: time.Now}, nil
+	return db.TokenStore().(*TokenStore), nil
 }
 
 func ms(t time.Time) int64 {

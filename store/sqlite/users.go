@@ -6,27 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/wxkit/wxkit/store"
 )
 
-// User is a WeChat user as web login (OAuth) saw them, per app: the openid
-// always, the unionid when WeChat gave one, and the profile fields only
-// after an snsapi_userinfo login. Times are the first and the latest login.
-type User struct {
-	AppID      string    `json:"appid"`
-	OpenID     string    `json:"openid"`
-	UnionID    string    `json:"unionid,omitempty"`
-	Nickname   string    `json:"nickname,omitempty"`
-	HeadImgURL string    `json:"headimgurl,omitempty"`
-	Sex        int       `json:"sex"` // 0 unknown, 1 male, 2 female
-	City       string    `json:"city,omitempty"`
-	Province   string    `json:"province,omitempty"`
-	Country    string    `json:"country,omitempty"`
-	FirstSeen  time.Time `json:"first_seen"`
-	LastSeen   time.Time `json:"last_seen"`
-}
+// User is a WeChat user as login saw them (store.User).
+type User = store.User
 
-// ErrUserNotFound is returned by UserStore.Get for an unknown user.
-var ErrUserNotFound = errors.New("sqlite: user not found")
+// ErrUserNotFound is returned by UserStore.Get for an unknown user. It
+// wraps store.ErrNotFound.
+var ErrUserNotFound = fmt.Errorf("sqlite: user not found: %w", store.ErrNotFound)
 
 // UserStore keeps the users of web login in wxkit_users, one row per
 // (appid, openid). Safe for concurrent use and across processes.
@@ -34,55 +23,55 @@ type UserStore struct {
 	db *DB
 }
 
-// userSchema is the DDL of the user store. Times are Unix milliseconds.
-var userSchema = []string{
-	`CREATE TABLE IF NOT EXISTS wxkit_users (
-		appid      TEXT NOT NULL,
-		openid     TEXT NOT NULL,
-		unionid    TEXT NOT NULL DEFAULT '',
-		nickname   TEXT NOT NULL DEFAULT '',
-		headimgurl TEXT NOT NULL DEFAULT '',
-		sex        INTEGER NOT NULL DEFAULT 0,
-		city       TEXT NOT NULL DEFAULT '',
-		province   TEXT NOT NULL DEFAULT '',
-		country    TEXT NOT NULL DEFAULT '',
-		first_seen INTEGER NOT NULL, -- Unix ms
-		last_seen  INTEGER NOT NULL, -- Unix ms
-		PRIMARY KEY (appid, openid)
-	)`,
-	`CREATE INDEX IF NOT EXISTS wxkit_users_unionid ON wxkit_users (unionid) WHERE unionid <> ''`,
-}
-
-// NewUserStore creates the users table if needed and returns the store.
+// NewUserStore applies the missing migrations (see DB.Migrate) and returns
+// the store.
 func NewUserStore(ctx context.Context, db *DB) (*UserStore, error) {
 	if db == nil {
 		return nil, errors.New("sqlite: NewUserStore: nil DB")
 	}
-	if err := db.Migrate(ctx, userSchema...); err != nil {
+	if err := db.migrateNow(ctx); err != nil {
 		return nil, err
 	}
 	return &UserStore{db: db}, nil
 }
 
-// Upsert records a login of u at time at: a new user gets FirstSeen and
-// LastSeen at; a known one gets LastSeen at. With profile true the profile
+// Upsert is DB.UpsertUser.
+func (s *UserStore) Upsert(ctx context.Context, u User, profile bool, at time.Time) (*User, error) {
+	return s.db.UpsertUser(ctx, &u, profile, at)
+}
+
+// Get is DB.User, with ErrUserNotFound for an unknown user.
+func (s *UserStore) Get(ctx context.Context, appID, openID string) (*User, error) {
+	u, err := s.db.User(ctx, appID, openID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrUserNotFound
+	}
+	return u, err
+}
+
+// UpsertUser implements store.Users: it records a login of u at time at in
+// one upsert of wxkit_users (RETURNING the stored row). A new user gets FirstSeen and LastSeen at; a
+// known one gets LastSeen max(stored, at). With profile true the profile
 // fields (nickname, headimgurl, sex, city, province, country) are written
 // from u; with profile false (an snsapi_base login, which reads no profile)
 // the stored ones are kept, and a new user has none. A non-empty UnionID is
 // always written; an empty one never erases a stored one. It returns the
-// user as stored afterwards.
-func (s *UserStore) Upsert(ctx context.Context, u User, profile bool, at time.Time) (*User, error) {
-	if u.AppID == "" || u.OpenID == "" {
+// user as stored afterwards. AppID and OpenID are required.
+func (db *DB) UpsertUser(ctx context.Context, u *store.User, profile bool, at time.Time) (*store.User, error) {
+	if u == nil || u.AppID == "" || u.OpenID == "" {
 		return nil, errors.New("sqlite: user upsert: appid and openid are required")
 	}
+	nu := *u
 	if !profile {
-		u.Nickname, u.HeadImgURL, u.Sex, u.City, u.Province, u.Country = "", "", 0, "", "", ""
+		nu.Nickname, nu.HeadImgURL, nu.Sex, nu.City, nu.Province, nu.Country = "", "", 0, "", "", ""
 	}
 	p := 0
 	if profile {
 		p = 1
 	}
-	_, err := s.db.ExecContext(ctx,
+	out := store.User{AppID: nu.AppID, OpenID: nu.OpenID}
+	var first, last int64
+	err := db.QueryRowContext(ctx,
 		`INSERT INTO wxkit_users (appid, openid, unionid, nickname, headimgurl, sex, city, province, country, first_seen, last_seen)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		 ON CONFLICT (appid, openid) DO UPDATE SET
@@ -93,25 +82,29 @@ func (s *UserStore) Upsert(ctx context.Context, u User, profile bool, at time.Ti
 			city       = CASE WHEN ?12 THEN excluded.city ELSE wxkit_users.city END,
 			province   = CASE WHEN ?12 THEN excluded.province ELSE wxkit_users.province END,
 			country    = CASE WHEN ?12 THEN excluded.country ELSE wxkit_users.country END,
-			last_seen  = MAX(wxkit_users.last_seen, excluded.last_seen)`,
-		u.AppID, u.OpenID, u.UnionID, u.Nickname, u.HeadImgURL, u.Sex, u.City, u.Province, u.Country,
-		at.UnixMilli(), at.UnixMilli(), p)
+			last_seen  = MAX(wxkit_users.last_seen, excluded.last_seen)
+		 RETURNING unionid, nickname, headimgurl, sex, city, province, country, first_seen, last_seen`,
+		nu.AppID, nu.OpenID, nu.UnionID, nu.Nickname, nu.HeadImgURL, nu.Sex, nu.City, nu.Province, nu.Country,
+		at.UnixMilli(), at.UnixMilli(), p).
+		Scan(&out.UnionID, &out.Nickname, &out.HeadImgURL, &out.Sex, &out.City, &out.Province, &out.Country, &first, &last)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: user upsert: %w", err)
 	}
-	return s.Get(ctx, u.AppID, u.OpenID)
+	out.FirstSeen, out.LastSeen = time.UnixMilli(first), time.UnixMilli(last)
+	return &out, nil
 }
 
-// Get returns the user openID of appID, or ErrUserNotFound.
-func (s *UserStore) Get(ctx context.Context, appID, openID string) (*User, error) {
-	u := User{AppID: appID, OpenID: openID}
+// User implements store.Users: the user openID of appID, or an error
+// wrapping store.ErrNotFound.
+func (db *DB) User(ctx context.Context, appID, openID string) (*store.User, error) {
+	u := store.User{AppID: appID, OpenID: openID}
 	var first, last int64
-	err := s.db.QueryRowContext(ctx,
+	err := db.QueryRowContext(ctx,
 		`SELECT unionid, nickname, headimgurl, sex, city, province, country, first_seen, last_seen
 		 FROM wxkit_users WHERE appid = ? AND openid = ?`, appID, openID).
 		Scan(&u.UnionID, &u.Nickname, &u.HeadImgURL, &u.Sex, &u.City, &u.Province, &u.Country, &first, &last)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrUserNotFound
+		return nil, fmt.Errorf("sqlite: user: %w", store.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: user get: %w", err)

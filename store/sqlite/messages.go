@@ -1,0 +1,208 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/wxkit/wxkit/store"
+)
+
+// appendChunk is how many rows one multi-row INSERT of AppendMessages
+// writes; a batch is written in chunks of it and the rest one row per
+// statement, all on prepared statements in one transaction.
+const appendChunk = 32
+
+// appendCols are the columns AppendMessages writes, in the order of its
+// arguments: 11 per row.
+const appendCols = `(app_id, dedup_key, state, lease_until, received_at, from_user, to_user, msg_type, event, msg_id,
+	create_time, request, reply)`
+
+// appendRow is the VALUES tuple of one row: state 2 (done) with no lease,
+// so that the old MessageLog reads it as a record that dedups its key
+// forever.
+const appendRow = `(?, ?, 2, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+var (
+	sqlAppendOne   = `INSERT INTO wxkit_message_log ` + appendCols + ` VALUES ` + appendRow + ` ON CONFLICT (app_id, dedup_key) DO NOTHING`
+	sqlAppendChunk = `INSERT INTO wxkit_message_log ` + appendCols + ` VALUES ` +
+		strings.Repeat(appendRow+", ", appendChunk-1) + appendRow + ` ON CONFLICT (app_id, dedup_key) DO NOTHING`
+)
+
+// AppendMessages implements store.MessageLog: it writes msgs as done rows
+// of wxkit_message_log in one IMMEDIATE transaction, with prepared
+// multi-row INSERTs (ON CONFLICT (app_id, dedup_key) DO NOTHING, so that a
+// key already logged, by this or another process, keeps its row). AppID
+// and DedupKey are required; ReceivedAt is stored in milliseconds.
+func (db *DB) AppendMessages(ctx context.Context, msgs []*store.LoggedMessage) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	for i, m := range msgs {
+		if m == nil || m.AppID == "" || m.DedupKey == "" {
+			return fmt.Errorf("sqlite: append messages: message %d: appid and dedup key are required", i)
+		}
+	}
+	var chunk, one *sql.Stmt
+	var err error
+	if len(msgs) >= appendChunk {
+		if chunk, err = db.prepared(ctx, sqlAppendChunk); err != nil {
+			return fmt.Errorf("sqlite: append messages: %w", err)
+		}
+	}
+	if len(msgs)%appendChunk != 0 {
+		if one, err = db.prepared(ctx, sqlAppendOne); err != nil {
+			return fmt.Errorf("sqlite: append messages: %w", err)
+		}
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: append messages: %w", err)
+	}
+	defer tx.Rollback()
+	args := make([]any, 0, 11*min(len(msgs), appendChunk))
+	rest := msgs
+	if chunk != nil {
+		st := tx.StmtContext(ctx, chunk)
+		for ; len(rest) >= appendChunk; rest = rest[appendChunk:] {
+			args = args[:0]
+			for _, m := range rest[:appendChunk] {
+				args = appendArgs(args, m)
+			}
+			if _, err := st.ExecContext(ctx, args...); err != nil {
+				return fmt.Errorf("sqlite: append messages: %w", err)
+			}
+		}
+	}
+	if len(rest) > 0 {
+		st := tx.StmtContext(ctx, one)
+		for _, m := range rest {
+			if _, err := st.ExecContext(ctx, appendArgs(args[:0], m)...); err != nil {
+				return fmt.Errorf("sqlite: append messages: %w", err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: append messages: %w", err)
+	}
+	return nil
+}
+
+func appendArgs(args []any, m *store.LoggedMessage) []any {
+	return append(args, m.AppID, m.DedupKey, ms(m.ReceivedAt), m.FromUser, m.ToUser, m.MsgType, m.Event, m.MsgID,
+		m.CreateTime, nonNil(m.Request), nonNil(m.Reply))
+}
+
+// Messages implements store.MessageLog: the done rows of q.AppID ("" for
+// every app) received at or after q.Since, newest (received_at, then id)
+// first, at most q.Limit (0 means 100).
+func (db *DB) Messages(ctx context.Context, q store.MessageQuery) ([]*store.LoggedMessage, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	since := int64(math.MinInt64)
+	if !q.Since.IsZero() {
+		since = q.Since.UnixMilli()
+	}
+	const cols = `SELECT app_id, dedup_key, from_user, to_user, msg_type, event, msg_id, create_time, received_at, request, reply
+		FROM wxkit_message_log WHERE state = 2 AND received_at >= ?`
+	var rows *sql.Rows
+	var err error
+	if q.AppID == "" {
+		rows, err = db.QueryContext(ctx, cols+` ORDER BY received_at DESC, id DESC LIMIT ?`, since, limit)
+	} else {
+		rows, err = db.QueryContext(ctx, cols+` AND app_id = ? ORDER BY received_at DESC, id DESC LIMIT ?`, since, q.AppID, limit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: messages: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.LoggedMessage
+	for rows.Next() {
+		var m store.LoggedMessage
+		var recv int64
+		if err := rows.Scan(&m.AppID, &m.DedupKey, &m.FromUser, &m.ToUser, &m.MsgType, &m.Event, &m.MsgID, &m.CreateTime,
+			&recv, &m.Request, &m.Reply); err != nil {
+			return nil, fmt.Errorf("sqlite: messages: %w", err)
+		}
+		m.ReceivedAt = fromMS(recv)
+		if len(m.Request) == 0 {
+			m.Request = nil
+		}
+		if len(m.Reply) == 0 {
+			m.Reply = nil
+		}
+		out = append(out, &m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: messages: %w", err)
+	}
+	return out, nil
+}
+
+// CountMessages implements store.MessageLog: the number of done rows of
+// appID ("" for every app).
+func (db *DB) CountMessages(ctx context.Context, appID string) (int, error) {
+	var n int
+	var err error
+	if appID == "" {
+		err = db.QueryRowContext(ctx, `SELECT count(*) FROM wxkit_message_log WHERE state = 2`).Scan(&n)
+	} else {
+		err = db.QueryRowContext(ctx, `SELECT count(*) FROM wxkit_message_log WHERE state = 2 AND app_id = ?`, appID).Scan(&n)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: count messages: %w", err)
+	}
+	return n, nil
+}
+
+// PruneMessages implements store.MessageLog: one DELETE of at most limit
+// rows received before before, oldest first (on the received_at index). It
+// returns how many it deleted; limit <= 0 deletes nothing.
+func (db *DB) PruneMessages(ctx context.Context, before time.Time, limit int) (int64, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	res, err := db.ExecContext(ctx, `DELETE FROM wxkit_message_log WHERE id IN (
+		SELECT id FROM wxkit_message_log WHERE received_at < ? ORDER BY received_at, id LIMIT ?)`,
+		before.UnixMilli(), limit)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: prune messages: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: prune messages: %w", err)
+	}
+	return n, nil
+}
+
+// prepared returns the statement of query, prepared once per DB (and by
+// database/sql once per connection that runs it).
+func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if st, ok := db.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if db.stmts == nil {
+		db.stmts = make(map[string]*sql.Stmt)
+	}
+	db.stmts[query] = st
+	return st, nil
+}
+
+// fromMS is the time of Unix ms v, the zero time for 0 (see ms).
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v)
+}
