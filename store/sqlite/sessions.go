@@ -97,7 +97,9 @@ func (s *SessionStore) Get(ctx context.Context, id string, now time.Time) (*Sess
 
 // Delete removes the session id (logout). Deleting an unknown id is not an
 // error.
-func (s *SessionStore) Delete(ctx context.Context, id string) error { return s.db.DeleteSession(ctx, id) }
+func (s *SessionStore) Delete(ctx context.Context, id string) error {
+	return s.db.DeleteSession(ctx, id)
+}
 
 // Sweep deletes the sessions expired at now and returns how many.
 func (s *SessionStore) Sweep(ctx context.Context, now time.Time) (int64, error) {
