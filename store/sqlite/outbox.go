@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -17,9 +16,8 @@ const jobCols = `id, kind, key, payload, attempts, run_at, not_after, last_error
 
 // EnqueueJob implements store.Outbox: in one IMMEDIATE transaction it
 // inserts j into wxkit_outbox (Created defaults to RunAt) and sets j.ID, or,
-// when a job of j.Kind and j.Key exists, leaves that job as it is and sets
-// j.ID to its id; if the existing job's payload differs from j.Payload the
-// error wraps store.ErrConflict. Kind and Key are required.
+// when a job of j.Kind and j.Key exists (live or dead), leaves that job as
+// it is and sets j.ID to its id. Kind and Key are required.
 func (db *DB) EnqueueJob(ctx context.Context, j *store.Job) error {
 	if j == nil || j.Kind == "" || j.Key == "" {
 		return errors.New("sqlite: enqueue job: kind and key are required")
@@ -37,14 +35,11 @@ func (db *DB) EnqueueJob(ctx context.Context, j *store.Job) error {
 		`INSERT INTO wxkit_outbox (kind, key, payload, run_at, not_after, created_at) VALUES (?, ?, ?, ?, ?, ?)
 		 ON CONFLICT (kind, key) DO NOTHING RETURNING id`,
 		j.Kind, j.Key, nonNil(j.Payload), ms(j.RunAt), ms(j.NotAfter), ms(j.Created)).Scan(&id)
-	var conflict bool
 	if errors.Is(err, sql.ErrNoRows) { // the job exists
-		var payload []byte
-		if err := tx.QueryRowContext(ctx, `SELECT id, payload FROM wxkit_outbox WHERE kind = ? AND key = ?`,
-			j.Kind, j.Key).Scan(&id, &payload); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT id FROM wxkit_outbox WHERE kind = ? AND key = ?`,
+			j.Kind, j.Key).Scan(&id); err != nil {
 			return fmt.Errorf("sqlite: enqueue job: %w", err)
 		}
-		conflict = !bytes.Equal(payload, j.Payload)
 	} else if err != nil {
 		return fmt.Errorf("sqlite: enqueue job: %w", err)
 	}
@@ -52,9 +47,6 @@ func (db *DB) EnqueueJob(ctx context.Context, j *store.Job) error {
 		return fmt.Errorf("sqlite: enqueue job: %w", err)
 	}
 	j.ID = id
-	if conflict {
-		return fmt.Errorf("sqlite: enqueue job: %s job exists with another payload: %w", j.Kind, store.ErrConflict)
-	}
 	return nil
 }
 
