@@ -4,14 +4,12 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/wxkit/wxkit/webhook"
 	"github.com/wxkit/wxkit/webhook/webhooktest"
 )
 
-// TestDedup runs the DedupStore conformance suite against the real Redis at
-// 127.0.0.1:6379 (skipped when unreachable, fatal under CI=true).
+// TestDedup runs the DedupStore conformance suite against the test Redis
+// (internal/testenv: skipped when unreachable, fatal under CI=true).
 func TestDedup(t *testing.T) {
 	t.Parallel()
 	webhooktest.TestDedupStore(t, func(t *testing.T) webhook.DedupStore { return NewDedup(newTestClient(t)) })
@@ -22,8 +20,7 @@ func TestDedup(t *testing.T) {
 func TestDedupAcrossClients(t *testing.T) {
 	t.Parallel()
 	first := newTestClient(t)
-	other := New(goredis.NewClient(&goredis.Options{Addr: testAddr}), WithKeyPrefix(first.prefix))
-	t.Cleanup(func() { other.Close() })
+	other := otherClient(t, first)
 	a, b := NewDedup(first), NewDedup(other)
 	ctx := t.Context()
 

@@ -14,6 +14,7 @@ import (
 type Client struct {
 	rdb    goredis.UniversalClient
 	prefix string
+	now    func() time.Time
 }
 
 // An Option configures New and Open.
@@ -22,6 +23,17 @@ type Option func(*Client)
 // WithKeyPrefix puts prefix in front of every key the stores use (for
 // several deployments, or tests, sharing one Redis).
 func WithKeyPrefix(prefix string) Option { return func(c *Client) { c.prefix = prefix } }
+
+// WithClock replaces time.Now as the client's clock, which sets the Redis
+// expiry (PX) of OAuth states (PutState takes no caller's clock). Expiry
+// itself is always checked against the caller's clock.
+func WithClock(now func() time.Time) Option {
+	return func(c *Client) {
+		if now != nil {
+			c.now = now
+		}
+	}
+}
 
 // Timeouts Open sets on the connection unless the URL sets them: a Redis that
 // is down or unreachable gives an error within about these, not a hang.
@@ -32,7 +44,7 @@ const (
 
 // New wraps an existing go-redis client.
 func New(rdb goredis.UniversalClient, opts ...Option) *Client {
-	c := &Client{rdb: rdb}
+	c := &Client{rdb: rdb, now: time.Now}
 	for _, o := range opts {
 		o(c)
 	}
@@ -43,8 +55,8 @@ func New(rdb goredis.UniversalClient, opts ...Option) *Client {
 // "rediss://..." for TLS, as go-redis's ParseURL accepts) and pings it, so
 // that a wrong address fails here with an error naming the address (never the
 // password). Dial and I/O timeouts default to 2 s, command retries to one and dial
-// attempts to two.
-func Open(url string) (*Client, error) {
+// attempts to two. opts apply as in New.
+func Open(url string, opts ...Option) (*Client, error) {
 	o, err := goredis.ParseURL(url)
 	if err != nil {
 		return nil, errors.New("redis: open: malformed URL (want redis://host:port/db)")
@@ -71,13 +83,13 @@ func Open(url string) (*Client, error) {
 		rdb.Close()
 		return nil, fmt.Errorf("redis: open %s: %w", o.Addr, err)
 	}
-	return &Client{rdb: rdb}, nil
+	return New(rdb, opts...), nil
 }
 
 // Redis returns the underlying go-redis client.
 func (c *Client) Redis() goredis.UniversalClient { return c.rdb }
 
-// Ping checks that Redis answers.
+// Ping checks that Redis answers (store.Pinger).
 func (c *Client) Ping(ctx context.Context) error {
 	if err := c.rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redis: ping: %w", err)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	goredis "github.com/redis/go-redis/v9"
 )
 
 // keys returns every key under c's prefix.
@@ -26,8 +25,8 @@ func keys(t *testing.T, c *Client) []string {
 	return out
 }
 
-// TestOAuthStateStore runs against the real Redis at 127.0.0.1:6379
-// (skipped when unreachable, fatal under CI=true).
+// TestOAuthStateStore runs against the test Redis (internal/testenv:
+// skipped when unreachable, fatal under CI=true).
 func TestOAuthStateStore(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
@@ -111,8 +110,7 @@ func TestOAuthStateStore(t *testing.T) {
 	t.Run("concurrent takes across clients: exactly one wins", func(t *testing.T) {
 		t.Parallel()
 		first := newTestClient(t)
-		other := New(goredis.NewClient(&goredis.Options{Addr: testAddr}), WithKeyPrefix(first.prefix))
-		t.Cleanup(func() { other.Close() })
+		other := otherClient(t, first)
 		stores := []*OAuthStateStore{NewOAuthStateStore(first), NewOAuthStateStore(other)}
 		ctx := t.Context()
 		if err := stores[0].Put(ctx, "race", "/r", now.Add(time.Minute), now); err != nil {
@@ -261,8 +259,7 @@ func TestSessionStore(t *testing.T) {
 	t.Run("shared across clients on one prefix", func(t *testing.T) {
 		t.Parallel()
 		first := newTestClient(t)
-		other := New(goredis.NewClient(&goredis.Options{Addr: testAddr}), WithKeyPrefix(first.prefix))
-		t.Cleanup(func() { other.Close() })
+		other := otherClient(t, first)
 		a, b := NewSessionStore(first), NewSessionStore(other)
 		ctx := t.Context()
 		if err := a.Create(ctx, id, sess, now); err != nil {

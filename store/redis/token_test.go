@@ -4,33 +4,28 @@ import (
 	"context"
 	"errors"
 	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/wxkit/wxkit/internal/testenv"
 	"github.com/wxkit/wxkit/token"
 	"github.com/wxkit/wxkit/token/tokentest"
 )
 
-const testAddr = "127.0.0.1:6379"
-
-// newTestClient connects to the Redis at testAddr with a key prefix unique
-// to t, and deletes that prefix's keys when t ends. It skips t when Redis is
-// unreachable, unless CI=true.
-func newTestClient(t *testing.T) *Client {
+// newTestClient connects to the test Redis (internal/testenv) with a key
+// prefix unique to t, and deletes that prefix's keys when t ends. It skips
+// t when Redis is unreachable, unless CI=true. opts apply after the prefix.
+func newTestClient(t *testing.T, opts ...Option) *Client {
 	t.Helper()
-	c, err := Open("redis://" + testAddr + "/0")
+	c, err := Open(testenv.RedisURL(t))
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Redis at %s is required under CI=true: %v", testAddr, err)
-		}
-		t.Skipf("Redis at %s unreachable (set CI=true to make this fatal): %v", testAddr, err)
+		t.Fatalf("Open(test Redis) = %v", err)
 	}
 	prefix := "wxkit-test:" + token.NewHolderID()[:16] + ":"
-	c = New(c.Redis(), WithKeyPrefix(prefix))
+	c = New(c.Redis(), append([]Option{WithKeyPrefix(prefix)}, opts...)...)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -41,6 +36,18 @@ func newTestClient(t *testing.T) *Client {
 		c.Close()
 	})
 	return c
+}
+
+// otherClient opens a connection pool of its own to the test Redis with
+// the key prefix of c, as another process sharing c's keys would.
+func otherClient(t *testing.T, c *Client) *Client {
+	t.Helper()
+	o, err := Open(testenv.RedisURL(t), WithKeyPrefix(c.prefix))
+	if err != nil {
+		t.Fatalf("Open(test Redis) = %v", err)
+	}
+	t.Cleanup(func() { o.Close() })
+	return o
 }
 
 func TestTokenStore(t *testing.T) {
@@ -55,9 +62,7 @@ func TestTokenStoreShared(t *testing.T) {
 		out := []token.Store{NewTokenStore(first)}
 		for len(out) < n {
 			// A separate connection pool on the same prefix: another process.
-			c := New(goredis.NewClient(&goredis.Options{Addr: testAddr}), WithKeyPrefix(first.prefix))
-			t.Cleanup(func() { c.Close() })
-			out = append(out, NewTokenStore(c))
+			out = append(out, NewTokenStore(otherClient(t, first)))
 		}
 		return out
 	})
@@ -99,6 +104,8 @@ func TestRedisDown(t *testing.T) {
 		{"Get", func() error { _, err := s.Get(ctx, "k"); return err }},
 		{"Set", func() error { return s.Set(ctx, "k", &token.Token{Value: "v", Expiry: time.Now().Add(time.Hour)}) }},
 		{"Lock", func() error { _, err := s.Lock(ctx, "k", time.Second); return err }},
+		{"Ping", func() error { return c.Ping(ctx) }},
+		{"TakeState", func() error { _, err := c.TakeState(ctx, "n", time.Now()); return err }},
 	}
 	for _, op := range ops {
 		err := op.do()

@@ -1,7 +1,25 @@
 // Package sqlite holds wxkit's SQLite stores on modernc.org/sqlite (pure Go,
 // driver name "sqlite"): one DB handle opened with Open, shared by every
-// store, each of which creates its own tables (CREATE TABLE IF NOT EXISTS) in
-// its constructor. Several processes may open the same file: WAL mode and a
-// busy timeout are set, and every store's writes are single statements or
-// IMMEDIATE transactions, so they stay correct across processes.
+// store.
+//
+// A *DB implements the interfaces of package store (store.Users,
+// store.Sessions, store.OAuthStates, store.MessageLog, store.Outbox,
+// store.Migrator, store.Pinger); DB.TokenStore and DB.Dedup return its
+// token.Store and webhook.DedupStore. The older per-kind types
+// (UserStore, SessionStore, OAuthStateStore, TokenStore, Dedup,
+// MessageLog) work on the same tables.
+//
+// The schema is versioned: the migrations embedded from
+// migrations/NNNN_name.sql are applied in order by DB.Migrate, each in one
+// IMMEDIATE transaction, and recorded in schema_migrations (version, name,
+// applied_at in Unix ms). Migration 1 is the baseline of the release
+// before versioning (CREATE ... IF NOT EXISTS), so a file that release
+// wrote is adopted as it is. Open does not migrate; the constructors of the
+// per-kind types do.
+//
+// Several processes may open the same file: WAL mode and a busy timeout are
+// set, and every write is a single statement or an IMMEDIATE transaction,
+// so that it stays correct across processes; Migrate applies each
+// migration once however many processes run it at the same time. Times are
+// stored as INTEGER Unix milliseconds and compared with the caller's clock.
 package sqlite
