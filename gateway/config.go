@@ -28,13 +28,15 @@ type Config struct {
 	// used to build OAuth redirect and pay notify URLs. Defaults to
 	// "http://" + Listen.
 	PublicURL string `yaml:"public_url"`
-	// Store is the database: "sqlite://PATH" (default sqlite://wxkit.db).
+	// Store is the database: "sqlite://PATH" (default sqlite://wxkit.db;
+	// one instance), or "postgres://user:pass@host:5432/db" (any number of
+	// instances). Its schema is migrated at start (see OpenStores).
 	Store string `yaml:"store"`
 	// Redis, when set (redis://host:port/db), holds tokens, locks, dedup
-	// keys, OAuth state nonces and web sessions, so that several gateways
-	// can share them (the message log and users stay in Store). A "prefix" query
-	// parameter (redis://host:6379/0?prefix=wxkit-prod:) is put in front of
-	// every key, for deployments or tests sharing one Redis.
+	// claims, OAuth state nonces and sessions (users, the message log and
+	// the outbox stay in Store). A "prefix" query parameter
+	// (redis://host:6379/0?prefix=wxkit-prod:) is put in front of every
+	// key, for deployments or tests sharing one Redis.
 	Redis string `yaml:"redis"`
 	// WeChat names the platform hosts; the defaults are the real ones.
 	WeChat WeChatConfig `yaml:"wechat"`
@@ -80,11 +82,15 @@ type WebhookConfig struct {
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// Dedup selects how repeated deliveries (WeChat's retries) are
 	// recognised: "store" (default) claims every message in the shared
-	// store — the SQLite message log, which processes on the same file
-	// share — behind an in-process cache; "memory" keeps claims in process
-	// only (one instance; the message log still never stores a message
-	// twice); "off" disables dedup.
+	// store (Redis when redis: is set, else the SQL store), behind an
+	// in-process cache, so that any number of instances run a message's
+	// handler once; "memory" keeps claims in process only (one instance);
+	// "off" disables dedup. Dedup does not depend on the message log.
 	Dedup string `yaml:"dedup"`
+	// MessageLog selects how accepted pushes are logged: "durable"
+	// (default: written before the reply), "async" (written behind, in
+	// batches; a kill -9 loses the last ~50 ms) or "off".
+	MessageLog string `yaml:"message_log"`
 }
 
 // Values of WebhookConfig.Dedup.
@@ -305,6 +311,13 @@ func (c *Config) Normalize() error {
 	case DedupStore, DedupMemory, DedupOff:
 	default:
 		return fmt.Errorf("webhook.dedup: %q is not store, memory or off", c.Webhook.Dedup)
+	}
+	switch c.Webhook.MessageLog {
+	case "":
+		c.Webhook.MessageLog = LogDurable
+	case LogDurable, LogAsync, LogOff:
+	default:
+		return fmt.Errorf("webhook.message_log: %q is not durable, async or off", c.Webhook.MessageLog)
 	}
 	switch c.Log.Level {
 	case "":

@@ -2,13 +2,15 @@ package gateway
 
 import (
 	"context"
+	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/wxkit/wxkit/webhook"
 )
 
-// tieredDedup puts an in-process MemoryDedup in front of a shared, durable
-// DedupStore (the SQLite message log, or Redis).
+// tieredDedup puts an in-process MemoryDedup in front of a shared
+// DedupStore (the SQL store's claims table, or Redis).
 //
 // Where the memory answers alone it is correct to do so: a key it holds as
 // done is done everywhere (done is final, and the memory was completed by
@@ -17,10 +19,33 @@ import (
 // without polling the shared store). Only a key the memory does not know —
 // every first delivery — is claimed in the shared store, which arbitrates
 // between processes.
+//
+// When the shared store fails (an outage), the memory alone decides: the
+// push is processed and answered, and only a retry that reaches another
+// instance during the outage can run the handler a second time. Failures
+// are logged (at most once a second) and counted.
 type tieredDedup struct {
 	local  *webhook.MemoryDedup
 	shared webhook.DedupStore
 	poll   time.Duration // shared-store poll interval; DefaultDedupPollInterval when 0
+	logger *slog.Logger
+	// storeError, when set, counts a failure of the shared store by op.
+	storeError func(op string)
+
+	lastWarn atomic.Int64 // Unix ns of the last outage log line
+}
+
+// sharedFailed records a failure of the shared store.
+func (d *tieredDedup) sharedFailed(ctx context.Context, op string, err error) {
+	if d.storeError != nil {
+		d.storeError(op)
+	}
+	now := time.Now().UnixNano()
+	last := d.lastWarn.Load()
+	if d.logger != nil && now-last >= int64(time.Second) && d.lastWarn.CompareAndSwap(last, now) {
+		d.logger.LogAttrs(ctx, slog.LevelError, "dedup: shared store failed; deciding from this instance's memory",
+			slog.String("op", op), slog.String("error", err.Error()))
+	}
 }
 
 var (
@@ -42,8 +67,13 @@ func (d *tieredDedup) Claim(ctx context.Context, key string, ttl time.Duration) 
 func (d *tieredDedup) claimShared(ctx context.Context, key string, ttl time.Duration) (webhook.Claim, error) {
 	c, err := d.shared.Claim(ctx, key, ttl)
 	if err != nil {
-		d.local.Release(context.WithoutCancel(ctx), key)
-		return c, err
+		if ctx.Err() != nil {
+			d.local.Release(context.WithoutCancel(ctx), key)
+			return c, err
+		}
+		// The memory's claim stands: process the push here.
+		d.sharedFailed(ctx, "dedup_claim", err)
+		return webhook.Claim{State: webhook.ClaimOwned}, nil
 	}
 	switch c.State {
 	case webhook.ClaimDone:
@@ -87,22 +117,22 @@ func (d *tieredDedup) pollInterval() time.Duration {
 	return webhook.DefaultDedupPollInterval
 }
 
-// Complete implements webhook.DedupStore: shared store first, then memory.
+// Complete implements webhook.DedupStore: shared store first, then
+// memory. A failure of the shared store is counted, not returned: the
+// memory holds the answer for retries that reach this instance.
 func (d *tieredDedup) Complete(ctx context.Context, key string, reply []byte, ttl time.Duration) error {
-	err := d.shared.Complete(ctx, key, reply, ttl)
-	if lerr := d.local.Complete(context.WithoutCancel(ctx), key, reply, ttl); err == nil {
-		err = lerr
+	if err := d.shared.Complete(ctx, key, reply, ttl); err != nil {
+		d.sharedFailed(ctx, "dedup_complete", err)
 	}
-	return err
+	return d.local.Complete(context.WithoutCancel(ctx), key, reply, ttl)
 }
 
 // Release implements webhook.DedupStore.
 func (d *tieredDedup) Release(ctx context.Context, key string) error {
-	err := d.shared.Release(ctx, key)
-	if lerr := d.local.Release(context.WithoutCancel(ctx), key); err == nil {
-		err = lerr
+	if err := d.shared.Release(ctx, key); err != nil {
+		d.sharedFailed(ctx, "dedup_release", err)
 	}
-	return err
+	return d.local.Release(context.WithoutCancel(ctx), key)
 }
 
 // prefixedDedup scopes the keys of a DedupStore shared by several apps (a

@@ -5,17 +5,14 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
 
-	redisstore "github.com/wxkit/wxkit/store/redis"
-	"github.com/wxkit/wxkit/store/sqlite"
+	"github.com/wxkit/wxkit/store"
 	"github.com/wxkit/wxkit/token"
 	"github.com/wxkit/wxkit/webhook"
 )
@@ -28,7 +25,9 @@ import (
 //	                          token_service.secret is empty)
 //	POST     /token/{appid}/invalidate
 //	                          reports a token WeChat rejected (token.Remote)
-//	GET      /healthz         200 "ok" when the store answers a ping, else 503
+//	GET      /healthz         200 "ok" while the process serves (liveness)
+//	GET      /readyz          200 when every store answers and the schema is
+//	                          migrated, else 503 naming what is not ready
 //	GET      /oauth/login     web login: redirect to WeChat's authorize page with
 //	                          a signed, expiring, single-use state (?return=/path)
 //	GET      /oauth/callback  verify state, exchange the code, upsert the user,
@@ -39,8 +38,13 @@ import (
 //	GET      /MP_verify_*.txt the domain-verification files of verify_files
 //
 // Apps with a secret also get their custom menu (apps[].menu) synced at
-// start, and replies that miss the webhook deadline delivered through the
-// customer-service API (see latereply.go).
+// start (by one instance of a cluster), and replies that miss the webhook
+// deadline delivered through the customer-service API from a durable
+// outbox that every instance drains (see latereply.go).
+//
+// Its state lives in Stores (OpenStores, from store: and redis:), so that
+// any number of instances sharing PostgreSQL (and optionally Redis) behave
+// as one.
 //
 // Build it with New, serve it with Run (or Listen + Serve, or Handler in
 // tests), stop it by cancelling Run's context or with Shutdown, and release
@@ -49,12 +53,13 @@ type Gateway struct {
 	cfg    *Config
 	logger *slog.Logger
 	client *http.Client
-
-	db     *sqlite.DB
-	msgLog *sqlite.MessageLog
-	tokens token.Store
-	redis  *redisstore.Client // tokens and locks when cfg.Redis is set
 	now    func() time.Time
+
+	stores    *Stores
+	ownStores bool        // opened by New: closed by Close
+	msgLog    *messageLog // nil when webhook.message_log is off
+	late      *drainer    // late replies (latereply.go)
+	handlers  sync.WaitGroup
 
 	mux      *http.ServeMux
 	webhooks map[string]*webhook.Server
@@ -92,10 +97,22 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// New opens the store and builds every route of cfg (which must have been
-// validated: LoadConfig, ParseConfig or Normalize). A nil logger logs
-// nothing. Errors name the configuration key at fault.
-func New(cfg *Config, logger *slog.Logger, opts ...Option) (*Gateway, error) {
+// WithStores makes the gateway keep its state in s instead of opening the
+// stores of cfg.Store and cfg.Redis. The caller keeps ownership: Close does
+// not close s.
+func WithStores(s *Stores) Option {
+	return func(g *Gateway) {
+		if s != nil {
+			g.stores = s
+		}
+	}
+}
+
+// New opens the stores (unless WithStores), applies their migrations and
+// builds every route of cfg (which must have been validated: LoadConfig,
+// ParseConfig or Normalize). A nil logger logs nothing. Errors name the
+// configuration key at fault. ctx bounds the opening of the stores.
+func New(ctx context.Context, cfg *Config, logger *slog.Logger, opts ...Option) (*Gateway, error) {
 	if cfg == nil {
 		return nil, errors.New("gateway: nil config")
 	}
@@ -113,8 +130,20 @@ func New(cfg *Config, logger *slog.Logger, opts ...Option) (*Gateway, error) {
 	for _, o := range opts {
 		o(g)
 	}
-	if err := g.openStore(); err != nil {
-		return nil, err
+	if g.stores == nil {
+		st, err := OpenStores(ctx, cfg.Store, cfg.Redis, StoreOptions{Logger: logger})
+		if err != nil {
+			return nil, err
+		}
+		g.stores, g.ownStores = st, true
+	}
+	if g.stores.Shared && cfg.OAuth.Secret == "" && g.hasOAuthApps() {
+		g.closeStores()
+		return nil, errors.New("oauth.secret: required when instances share state (store: postgres, or redis: set): " +
+			"every instance must sign login states with the same key (or set WXKIT_OAUTH_SECRET)")
+	}
+	if mode := cfg.Webhook.MessageLog; mode != LogOff {
+		g.msgLog = newMessageLog(g.stores.Messages, mode, 0, logger, g.now, logHooks{})
 	}
 	if err := g.buildRoutes(); err != nil {
 		g.Close()
@@ -123,88 +152,8 @@ func New(cfg *Config, logger *slog.Logger, opts ...Option) (*Gateway, error) {
 	return g, nil
 }
 
-// openStore opens the database and the stores on it.
-func (g *Gateway) openStore() error {
-	switch {
-	case strings.HasPrefix(g.cfg.Store, "sqlite://"):
-	default:
-		return fmt.Errorf("store: %q: only sqlite://PATH is supported by this build", g.cfg.Store)
-	}
-	db, err := sqlite.Open(g.cfg.Store)
-	if err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	g.db = db
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if g.msgLog, err = sqlite.NewMessageLog(ctx, db); err != nil {
-		db.Close()
-		return fmt.Errorf("store: %w", err)
-	}
-	ts, err := sqlite.NewTokenStore(db)
-	if err != nil {
-		g.msgLog.Close()
-		db.Close()
-		return fmt.Errorf("store: %w", err)
-	}
-	g.tokens = ts
-	if g.cfg.Redis != "" {
-		rc, err := openRedis(g.cfg.Redis)
-		if err != nil {
-			g.msgLog.Close()
-			db.Close()
-			return fmt.Errorf("redis: %q: %w", redactURL(g.cfg.Redis), err)
-		}
-		g.redis = rc
-		g.tokens = redisstore.NewTokenStore(rc)
-	}
-	return nil
-}
-
-// openRedis connects to the Redis of cfg.Redis. A "prefix" query parameter
-// (redis://host:6379/0?prefix=wxkit-prod:) is put in front of every key, for
-// several deployments or tests sharing one Redis; the other parameters are
-// go-redis's.
-func openRedis(raw string) (*redisstore.Client, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, errors.New("malformed URL (want redis://host:port/db)")
-	}
-	q := u.Query()
-	prefix := q.Get("prefix")
-	q.Del("prefix")
-	u.RawQuery = q.Encode()
-	rc, err := redisstore.Open(u.String())
-	if err != nil {
-		return nil, err
-	}
-	if prefix != "" {
-		rc = redisstore.New(rc.Redis(), redisstore.WithKeyPrefix(prefix))
-	}
-	return rc, nil
-}
-
-// webStores returns the stores of web login's state nonces and sessions:
-// Redis when redis: is set, so that a login started on one instance
-// completes on another and a session works on every instance; the SQLite
-// file otherwise. Users stay in SQLite either way (records, not ephemeral
-// state); the Redis sessions carry the user's profile for /api/me.
-func (g *Gateway) webStores(ctx context.Context) (stateNonceStore, sessionStore, error) {
-	if g.redis != nil {
-		return redisstore.NewOAuthStateStore(g.redis), redisSessions{redisstore.NewSessionStore(g.redis)}, nil
-	}
-	states, err := sqlite.NewOAuthStateStore(ctx, g.db)
-	if err != nil {
-		return nil, nil, fmt.Errorf("store: %w", err)
-	}
-	sessions, err := sqlite.NewSessionStore(ctx, g.db)
-	if err != nil {
-		return nil, nil, fmt.Errorf("store: %w", err)
-	}
-	return states, sqliteSessions{sessions}, nil
-}
-
-// buildRoutes registers the webhooks, the token service and /healthz.
+// buildRoutes registers the webhooks, the token service, the web routes
+// and the health checks.
 func (g *Gateway) buildRoutes() error {
 	wh := g.cfg.Webhook
 	window := time.Duration(*wh.TimestampWindow)
@@ -217,35 +166,33 @@ func (g *Gateway) buildRoutes() error {
 		logger:    g.logger,
 		now:       g.now,
 	}
+	g.startLateReplies()
 	for i := range g.cfg.Apps {
 		a := &g.cfg.Apps[i]
-		// The shared dedup store is the message log itself (one row per
-		// message serves as claim and record, written once: see
-		// sqlite.MessageLog.Deferred for the cross-process guarantee), or
-		// Redis when configured; then the log only records.
-		alog := g.msgLog.Deferred(a.AppID, max(webhook.DefaultDedupTTL, window))
-		var shared webhook.DedupStore = alog
-		if g.redis != nil {
-			shared = prefixedDedup{prefix: a.AppID + ":", inner: redisstore.NewDedup(g.redis)}
-		}
-		if wh.Dedup != DedupStore || g.redis != nil {
-			alog = g.msgLog.Recorder(a.AppID)
-		}
 		srv := &webhook.Server{
 			AppID:           a.AppID,
 			Token:           a.Token,
 			EncodingAESKey:  a.EncodingAESKey,
 			Mode:            webhook.Mode(a.Mode),
 			Handler:         NewRepliesHandler(&a.Replies, g.client),
-			Recorder:        alog,
 			Timeout:         time.Duration(wh.Timeout),
 			TimestampWindow: window,
 			MaxBodyBytes:    wh.MaxBodyBytes,
 			Logger:          g.logger.With(slog.String("appid", a.AppID)),
 		}
+		if g.msgLog != nil {
+			srv.Recorder = g.msgLog.recorder(a.AppID)
+		}
 		switch wh.Dedup {
 		case DedupStore:
-			srv.Dedup = &tieredDedup{local: &webhook.MemoryDedup{}, shared: shared}
+			if g.stores.Dedup != nil {
+				// Dedup keys ("msg:<MsgId>", "evt:…") are unique per
+				// account, not across accounts: scope them by app.
+				shared := prefixedDedup{prefix: a.AppID + ":", inner: g.stores.Dedup}
+				srv.Dedup = &tieredDedup{local: &webhook.MemoryDedup{}, shared: shared, logger: srv.Logger}
+			} else {
+				srv.Dedup = &webhook.MemoryDedup{}
+			}
 		case DedupMemory:
 			srv.Dedup = &webhook.MemoryDedup{}
 		case DedupOff:
@@ -260,7 +207,7 @@ func (g *Gateway) buildRoutes() error {
 		if a.Secret != "" {
 			popts := []token.ProviderOption{token.WithBaseURL(g.cfg.WeChat.APIBase), token.WithHTTPClient(g.client), token.WithClock(g.now)}
 			copts := []token.CacheOption{token.WithLogger(g.logger), token.WithClock(g.now)}
-			store := markedStore{g.tokens}
+			store := markedStore{g.stores.Tokens}
 			access := token.NewCachedSource(store, token.AccessTokenKey(a.AppID),
 				token.NewStableTokenProvider(a.AppID, a.Secret, popts...), copts...)
 			ticket := token.NewCachedSource(store, token.JSAPITicketKey(a.AppID),
@@ -278,29 +225,8 @@ func (g *Gateway) buildRoutes() error {
 		return err
 	}
 	g.mux.HandleFunc("GET /healthz", g.healthz)
+	g.mux.HandleFunc("GET /readyz", g.readyz)
 	return nil
-}
-
-func (g *Gateway) healthz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	if err := g.db.PingContext(ctx); err != nil {
-		g.logger.LogAttrs(r.Context(), slog.LevelError, "healthz: store ping failed", slog.String("error", err.Error()))
-		w.WriteHeader(http.StatusServiceUnavailable)
-		io.WriteString(w, "store unavailable\n")
-		return
-	}
-	if g.redis != nil {
-		if err := g.redis.Ping(ctx); err != nil {
-			g.logger.LogAttrs(r.Context(), slog.LevelError, "healthz: redis ping failed", slog.String("error", err.Error()))
-			w.WriteHeader(http.StatusServiceUnavailable)
-			io.WriteString(w, "redis unavailable\n")
-			return
-		}
-	}
-	io.WriteString(w, "ok\n")
 }
 
 // Handler returns the gateway's routes as one http.Handler.
@@ -309,8 +235,12 @@ func (g *Gateway) Handler() http.Handler { return g.mux }
 // Config returns the configuration the gateway was built with.
 func (g *Gateway) Config() *Config { return g.cfg }
 
-// MessageLog returns the message log (for inspection and tests).
-func (g *Gateway) MessageLog() *sqlite.MessageLog { return g.msgLog }
+// MessageLog returns the store of the message log (for inspection and
+// tests). Rows of pushes in flight may not be in it yet in async mode.
+func (g *Gateway) MessageLog() store.MessageLog { return g.stores.Messages }
+
+// Stores returns the stores the gateway keeps its state in.
+func (g *Gateway) Stores() *Stores { return g.stores }
 
 // TokenSource returns the cached token source of appID for kind
 // (token.KindAccessToken or token.KindJSAPITicket), the same one the token
@@ -364,11 +294,17 @@ func (g *Gateway) Addr() string {
 // URL returns "http://" + Addr().
 func (g *Gateway) URL() string { return "http://" + g.Addr() }
 
+// ShutdownTimeout bounds a graceful shutdown: requests in flight, handlers
+// still running past the webhook deadline (whose late replies go to the
+// outbox), and the flush of the message log each get at most this long.
+const ShutdownTimeout = 10 * time.Second
+
 // Run listens (unless Listen was called) and serves until ctx ends, then
-// shuts down gracefully: it stops accepting, waits up to 10 s for requests
-// in flight (each of which waits for its message-log batch) and returns.
-// Close releases the store afterwards. The error is nil after a clean
-// shutdown.
+// shuts down gracefully: it stops accepting, waits for requests in flight
+// and for handlers still running past the webhook deadline (each bounded
+// by ShutdownTimeout), stops the outbox drainers and flushes the message
+// log. Close releases the stores afterwards. The error is nil after a
+// clean shutdown.
 func (g *Gateway) Run(ctx context.Context) error {
 	if err := g.Listen(); err != nil {
 		return err
@@ -390,24 +326,55 @@ func (g *Gateway) Run(ctx context.Context) error {
 	defer g.startMenuSync(ctx)()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	g.logger.Info("gateway: serving", slog.String("addr", ln.Addr().String()), slog.Int("apps", len(g.cfg.Apps)))
+	g.logger.Info("gateway: serving", slog.String("addr", ln.Addr().String()), slog.Int("apps", len(g.cfg.Apps)),
+		slog.String("stores", g.stores.Describe), slog.String("message_log", g.cfg.Webhook.MessageLog))
 	select {
 	case err := <-errc:
 		return fmt.Errorf("gateway: serve: %w", err)
 	case <-ctx.Done():
 	}
-	b, n := g.msgLog.Stats()
-	g.logger.Info("gateway: shutting down", slog.Int64("log_batches", b), slog.Int64("log_ops", n))
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	g.logger.Info("gateway: shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	err := srv.Shutdown(sctx)
+	g.drain(context.WithoutCancel(ctx))
+	if err != nil {
 		return fmt.Errorf("gateway: shutdown: %w", err)
 	}
 	return nil
 }
 
-// Close flushes the message log writer and closes the store. Call it after
-// Run has returned.
+// drain waits for handlers running past the webhook deadline, stops the
+// outbox drainers and flushes the message log, each within
+// ShutdownTimeout.
+func (g *Gateway) drain(ctx context.Context) {
+	hctx, cancel := context.WithTimeout(ctx, ShutdownTimeout)
+	defer cancel()
+	done := make(chan struct{})
+	go func() { g.handlers.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-hctx.Done():
+		g.logger.Warn("gateway: handlers still running at shutdown; their replies are lost")
+	}
+	if g.late != nil {
+		dctx, cancel := context.WithTimeout(ctx, ShutdownTimeout)
+		g.late.stop(dctx)
+		cancel()
+	}
+	if g.msgLog != nil {
+		lctx, cancel := context.WithTimeout(ctx, ShutdownTimeout)
+		if err := g.msgLog.Close(lctx); err != nil {
+			g.logger.Error("gateway: message log not flushed in time", slog.String("error", err.Error()))
+		}
+		cancel()
+		w, d := g.msgLog.stats()
+		g.logger.Info("gateway: message log flushed", slog.Int64("rows_written", w), slog.Int64("rows_dropped", d))
+	}
+}
+
+// Close stops what Run has not stopped (drainers, the log writer) and
+// closes the stores New opened. Call it after Run has returned.
 func (g *Gateway) Close() error {
 	g.closeOnce.Do(func() {
 		g.mu.Lock()
@@ -415,15 +382,15 @@ func (g *Gateway) Close() error {
 			g.ln.Close()
 		}
 		g.mu.Unlock()
-		if g.msgLog != nil {
-			g.msgLog.Close()
-		}
-		if g.db != nil {
-			g.closeErr = g.db.Close()
-		}
-		if g.redis != nil {
-			g.closeErr = errors.Join(g.closeErr, g.redis.Close())
-		}
+		g.drain(context.Background())
+		g.closeErr = g.closeStores()
 	})
 	return g.closeErr
+}
+
+func (g *Gateway) closeStores() error {
+	if g.ownStores && g.stores != nil {
+		return g.stores.Close()
+	}
+	return nil
 }

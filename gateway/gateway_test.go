@@ -37,7 +37,7 @@ func newTestGateway(t *testing.T, tokenSecret string) (*Gateway, *httptest.Serve
 	if err := cfg.Normalize(); err != nil {
 		t.Fatal(err)
 	}
-	g, err := New(cfg, nil)
+	g, err := New(t.Context(), cfg, nil)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -193,15 +193,23 @@ func TestSecretMatchesComparesDigests(t *testing.T) {
 	}
 }
 
-func TestHealthz(t *testing.T) {
+func TestHealthzAndReadyz(t *testing.T) {
 	g, srv, _ := newTestGateway(t, "")
 	code, _, body := tsGet(t, srv.URL+"/healthz", "")
 	if code != http.StatusOK || strings.TrimSpace(string(body)) != "ok" {
 		t.Errorf("healthz = %d %q, want 200 ok", code, body)
 	}
-	g.db.Close() // the store goes away
-	if code, _, _ := tsGet(t, srv.URL+"/healthz", ""); code != http.StatusServiceUnavailable {
-		t.Errorf("healthz with the store closed = %d, want 503", code)
+	code, _, body = tsGet(t, srv.URL+"/readyz", "")
+	if code != http.StatusOK || !strings.Contains(string(body), `"store":"ok"`) {
+		t.Errorf("readyz = %d %s, want 200 with the store check ok", code, body)
+	}
+	g.Stores().Close() // the store goes away
+	if code, _, _ := tsGet(t, srv.URL+"/healthz", ""); code != http.StatusOK {
+		t.Errorf("healthz with the store closed = %d, want 200 (liveness does not check stores)", code)
+	}
+	code, _, body = tsGet(t, srv.URL+"/readyz", "")
+	if code != http.StatusServiceUnavailable || !strings.Contains(string(body), `"ready":false`) || strings.Contains(string(body), `"store":"ok"`) {
+		t.Errorf("readyz with the store closed = %d %s, want 503 naming the store", code, body)
 	}
 }
 

@@ -107,10 +107,14 @@ func TestLateReplyOutsideThe48HourWindowIsLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	close(target.release)
-	waitFor(t, "the refused late reply to be logged", func() bool {
-		return strings.Contains(e.logs.String(), "delivering late reply failed")
+	waitFor(t, "the refused late reply to be given up", func() bool {
+		dead, _ := e.g.Stores().Outbox.DeadJobs(t.Context(), JobLateReply, 10)
+		return len(dead) == 1
 	})
 	logs := e.logs.String()
+	if !strings.Contains(logs, "outbox: job failed") || !strings.Contains(logs, "given_up=true") {
+		t.Errorf("log does not say the late reply was given up:\n%s", logs)
+	}
 	if !strings.Contains(logs, "45015") || !strings.Contains(logs, "48 hours") {
 		t.Errorf("log does not name errcode 45015 and the 48-hour window:\n%s", logs)
 	}

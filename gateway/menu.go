@@ -16,6 +16,7 @@ import (
 
 	"github.com/wxkit/wxkit"
 	"github.com/wxkit/wxkit/mp"
+	"github.com/wxkit/wxkit/token"
 )
 
 // ParseMenuFile decodes a menu file (YAML, or WeChat's menu/create JSON,
@@ -47,6 +48,9 @@ type MenuSyncResult struct {
 	Created bool
 	// Err is the failure, if any.
 	Err error
+	// Skipped is set (on a single result with no AppID) when another
+	// instance held the menu-sync lease and synced instead.
+	Skipped bool
 }
 
 // RemoteMenu returns the default menu that WeChat has for c's app, or nil
@@ -124,6 +128,14 @@ func (g *Gateway) syncMenu(ctx context.Context, a *AppConfig) (bool, error) {
 	return true, nil
 }
 
+// MenuSyncLeaseKey is the lock (token.Store.Lock) that elects the one
+// instance that syncs menus at start.
+const MenuSyncLeaseKey = "wxkit:leader:menu-sync"
+
+// menuSyncLease bounds the lease of the menu-sync leader (a leader that
+// dies lets another instance sync at its next start).
+const menuSyncLease = 2 * time.Minute
+
 // startMenuSync runs SyncMenus in the background when some app has a menu,
 // and returns a function that waits for it to end (it ends early when ctx
 // does). Run calls it once it listens: `defer g.startMenuSync(ctx)()`.
@@ -141,7 +153,21 @@ func (g *Gateway) startMenuSync(ctx context.Context) (wait func()) {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		res := g.SyncMenus(ctx)
+		// One instance of a cluster syncs: the others find the lease held
+		// and leave it to that one.
+		var res []MenuSyncResult
+		unlock, err := g.stores.Tokens.Lock(ctx, MenuSyncLeaseKey, menuSyncLease)
+		switch {
+		case errors.Is(err, token.ErrLocked):
+			g.logger.Info("menu sync: another instance is syncing the menus; skipped here")
+			res = []MenuSyncResult{{Skipped: true}}
+		case err != nil:
+			g.logger.Error("menu sync: taking the lease failed; syncing anyway", slog.String("error", err.Error()))
+			res = g.SyncMenus(ctx)
+		default:
+			res = g.SyncMenus(ctx)
+			unlock(context.WithoutCancel(ctx))
+		}
 		w.menuOnce.Do(func() {
 			w.menuResults = res
 			close(w.menuDone)

@@ -47,7 +47,7 @@ func menuGatewayConfig(t *testing.T, emu *emulatortest.Server, dbPath string, me
 func runUntilSynced(t *testing.T, cfg *Config, whileRunning func(g *Gateway)) ([]MenuSyncResult, string) {
 	t.Helper()
 	logs := &logBuffer{}
-	g, err := New(cfg, slog.New(slog.NewTextHandler(logs, nil)))
+	g, err := New(t.Context(), cfg, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatalf("New = %v", err)
 	}

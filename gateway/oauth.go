@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -15,7 +14,7 @@ import (
 	"github.com/wxkit/wxkit"
 	"github.com/wxkit/wxkit/mp"
 	"github.com/wxkit/wxkit/oauth"
-	"github.com/wxkit/wxkit/store/sqlite"
+	"github.com/wxkit/wxkit/store"
 	"github.com/wxkit/wxkit/token"
 )
 
@@ -29,9 +28,9 @@ type webState struct {
 	now    func() time.Time
 
 	signer   stateSigner
-	states   stateNonceStore   // SQLite, or Redis when redis: is set (webStores)
-	sessions sessionStore      // likewise
-	users    *sqlite.UserStore // always SQLite: users are records, not ephemeral
+	states   store.OAuthStates // the SQL store, or Redis when redis: is set
+	sessions store.Sessions    // likewise
+	users    store.Users       // the SQL store
 	// returnHosts are oauth.allowed_return_hosts plus public_url's host.
 	returnHosts []string
 	secure      bool // public_url is https: cookies are Secure
@@ -54,8 +53,6 @@ type webState struct {
 //	GET  /jssdk/config?url=&app=&apis=       wx.config parameters (JSON)
 //	GET  /MP_verify_*.txt                    the configured verify_files
 func (g *Gateway) registerWebRoutes() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	w := &webState{
 		g:        g,
 		cfg:      g.cfg,
@@ -73,20 +70,11 @@ func (g *Gateway) registerWebRoutes() error {
 		if g.hasOAuthApps() {
 			msg := "gateway: oauth.secret is not set (nor WXKIT_OAUTH_SECRET): signing login states with a random per-process key; " +
 				"logins only complete on this process and are lost on restart. Set it in production."
-			if g.redis != nil {
-				msg += " With redis: set, every instance must have the same oauth.secret, or a login started on one instance fails on another."
-			}
 			g.logger.Warn(msg)
 		}
 	}
 	w.signer = stateSigner{key: key}
-	var err error
-	if w.states, w.sessions, err = g.webStores(ctx); err != nil {
-		return err
-	}
-	if w.users, err = sqlite.NewUserStore(ctx, g.db); err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
+	w.states, w.sessions, w.users = g.stores.States, g.stores.Sessions, g.stores.Users
 	pub, err := url.Parse(g.cfg.PublicURL)
 	if err != nil {
 		return fmt.Errorf("public_url: %w", err)
@@ -227,7 +215,7 @@ func (w *webState) serveLogin(rw http.ResponseWriter, r *http.Request) {
 	if st.Stored {
 		stored = ret
 	}
-	if err := w.states.Put(r.Context(), st.nonceString(), stored, st.Expires, now); err != nil {
+	if err := w.states.PutState(r.Context(), st.nonceString(), stored, st.Expires); err != nil {
 		w.fail(rw, r, "oauth: storing the state failed", err)
 		return
 	}
@@ -267,12 +255,12 @@ func (w *webState) serveCallback(rw http.ResponseWriter, r *http.Request) {
 		writeJSON(rw, http.StatusBadRequest, webError{"invalid or expired login state; start the login again"})
 		return
 	}
-	stored, ok, err := w.states.Take(ctx, st.nonceString(), now)
-	if err != nil {
+	stored, err := w.states.TakeState(ctx, st.nonceString(), now)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		w.fail(rw, r, "oauth: consuming the state failed", err)
 		return
 	}
-	if !ok {
+	if err != nil {
 		w.logger.LogAttrs(ctx, slog.LevelWarn, "oauth: callback refused", slog.String("appid", a.AppID),
 			slog.String("reason", "state already used or unknown"))
 		writeJSON(rw, http.StatusBadRequest, webError{"invalid or expired login state; start the login again"})
@@ -306,7 +294,7 @@ func (w *webState) serveCallback(rw http.ResponseWriter, r *http.Request) {
 		writeJSON(rw, status, webError{msg})
 		return
 	}
-	u := sqlite.User{AppID: a.AppID, OpenID: tok.OpenID, UnionID: tok.UnionID}
+	u := store.User{AppID: a.AppID, OpenID: tok.OpenID, UnionID: tok.UnionID}
 	profile := false
 	// WeChat answers the granted scope ("snsapi_userinfo", or a list).
 	if strings.Contains(string(tok.Scope), string(oauth.ScopeUserInfo)) || (tok.Scope == "" && st.UserInfo) {
@@ -323,7 +311,7 @@ func (w *webState) serveCallback(rw http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	su, err := w.users.Upsert(ctx, u, profile, now)
+	su, err := w.users.UpsertUser(ctx, &u, profile, now)
 	if err != nil {
 		w.fail(rw, r, "oauth: storing the user failed", err)
 		return

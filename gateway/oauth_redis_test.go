@@ -15,7 +15,7 @@ import (
 
 	"github.com/wxkit/wxkit/emulator"
 	"github.com/wxkit/wxkit/emulator/emulatortest"
-	"github.com/wxkit/wxkit/store/sqlite"
+	"github.com/wxkit/wxkit/store"
 )
 
 // redisWebEnv is two gateways, each with its own SQLite file, sharing one
@@ -65,7 +65,7 @@ func newRedisWebEnv(t *testing.T) *redisWebEnv {
 			t.Fatalf("Normalize = %v", err)
 		}
 		logs := &logBuffer{}
-		g, err := New(cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+		g, err := New(t.Context(), cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 		if err != nil {
 			t.Fatalf("New = %v", err)
 		}
@@ -87,7 +87,7 @@ func onHost(u *url.URL, host string) string {
 
 // meWith calls /api/me on e with only the session cookie value and
 // returns the status and the decoded user (nil unless 200).
-func meWith(t *testing.T, e *webEnv, session string) (int, *sqlite.User) {
+func meWith(t *testing.T, e *webEnv, session string) (int, *store.User) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), "GET", e.url+"/api/me", nil)
 	if err != nil {
@@ -102,7 +102,7 @@ func meWith(t *testing.T, e *webEnv, session string) (int, *sqlite.User) {
 	if resp.StatusCode != http.StatusOK {
 		return resp.StatusCode, nil
 	}
-	var u sqlite.User
+	var u store.User
 	if err := json.Unmarshal(body, &u); err != nil {
 		t.Fatalf("GET /api/me: %v in %s", err, body)
 	}
@@ -133,11 +133,11 @@ func TestOAuthLoginAcrossGatewaysOverRedis(t *testing.T) {
 	}
 
 	// B recorded the user; A's SQLite file has never seen them.
-	stored, err := b.g.web.users.Get(t.Context(), env.appID, env.openID)
+	stored, err := b.g.web.users.User(t.Context(), env.appID, env.openID)
 	if err != nil {
 		t.Fatalf("user on B: %v", err)
 	}
-	if _, err := a.g.web.users.Get(t.Context(), env.appID, env.openID); !errors.Is(err, sqlite.ErrUserNotFound) {
+	if _, err := a.g.web.users.User(t.Context(), env.appID, env.openID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("user on A: %v, want ErrUserNotFound (users stay per gateway)", err)
 	}
 	want := emulator.DefaultConfig().Apps[0].Users[0]

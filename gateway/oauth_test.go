@@ -12,11 +12,11 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/wxkit/wxkit/emulator"
-	"github.com/wxkit/wxkit/store/sqlite"
+	"github.com/wxkit/wxkit/store"
 )
 
 // me calls /api/me with c and decodes the user (nil on 401).
-func (e *webEnv) me(t *testing.T, c *http.Client) *sqlite.User {
+func (e *webEnv) me(t *testing.T, c *http.Client) *store.User {
 	t.Helper()
 	resp, body := get(t, c, e.url+"/api/me")
 	switch resp.StatusCode {
@@ -26,7 +26,7 @@ func (e *webEnv) me(t *testing.T, c *http.Client) *sqlite.User {
 	default:
 		t.Fatalf("GET /api/me = %d %s", resp.StatusCode, body)
 	}
-	var u sqlite.User
+	var u store.User
 	if err := json.Unmarshal([]byte(body), &u); err != nil {
 		t.Fatalf("GET /api/me: %v in %s", err, body)
 	}
@@ -72,12 +72,12 @@ func TestOAuthLoginBrowserFlow(t *testing.T) {
 			if u == nil {
 				t.Fatalf("/api/me after login = 401, want the user")
 			}
-			wantUser := sqlite.User{AppID: e.appID, OpenID: want.OpenID}
+			wantUser := store.User{AppID: e.appID, OpenID: want.OpenID}
 			if tc.profile {
 				wantUser.Nickname, wantUser.Sex, wantUser.City, wantUser.Province, wantUser.Country =
 					want.Nickname, want.Sex, want.City, want.Province, want.Country
 			}
-			if d := cmp.Diff(wantUser, *u, cmpopts.IgnoreFields(sqlite.User{}, "FirstSeen", "LastSeen", "HeadImgURL")); d != "" {
+			if d := cmp.Diff(wantUser, *u, cmpopts.IgnoreFields(store.User{}, "FirstSeen", "LastSeen", "HeadImgURL")); d != "" {
 				t.Errorf("/api/me mismatch (-want +got):\n%s", d)
 			}
 			if u.FirstSeen.IsZero() || u.LastSeen.Before(u.FirstSeen) {

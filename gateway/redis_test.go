@@ -75,7 +75,7 @@ func TestRedisDedupAcrossGateways(t *testing.T) {
 		if err := cfg.Normalize(); err != nil {
 			t.Fatal(err)
 		}
-		g, err := New(cfg, nil)
+		g, err := New(t.Context(), cfg, nil)
 		if err != nil {
 			t.Fatalf("New: %v", err)
 		}
@@ -112,7 +112,7 @@ func TestRedisDedupAcrossGateways(t *testing.T) {
 	}
 	rows := 0
 	for _, g := range logs {
-		n, err := g.MessageLog().Count(t.Context(), "")
+		n, err := g.MessageLog().CountMessages(t.Context(), "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -57,7 +58,7 @@ func TestRepliesHandler(t *testing.T) {
 			}
 			// No rule here needs I/O: the webhook Server gets the same
 			// answer at once, also through the late-reply wrapper.
-			for name, h := range map[string]webhook.Handler{"handler": h, "detached": detachDeadline(h, time.Minute)} {
+			for name, h := range map[string]webhook.Handler{"handler": h, "detached": detachDeadline(h, time.Minute, new(sync.WaitGroup))} {
 				ih, ok := h.(webhook.ImmediateHandler)
 				if !ok {
 					t.Fatalf("%s: %T is not a webhook.ImmediateHandler", name, h)
@@ -83,7 +84,7 @@ func TestRepliesHandlerForwardIsNotImmediate(t *testing.T) {
 		Keywords:  []KeywordRule{{Match: "hello", ReplyConfig: ReplyConfig{Text: "world"}}},
 		Default:   &ReplyConfig{Forward: "http://127.0.0.1:1/x"},
 	}
-	h := detachDeadline(NewRepliesHandler(r, nil), time.Minute).(webhook.ImmediateHandler)
+	h := detachDeadline(NewRepliesHandler(r, nil), time.Minute, new(sync.WaitGroup)).(webhook.ImmediateHandler)
 	for _, tc := range []struct {
 		name   string
 		m      message.Message

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -10,9 +9,6 @@ import (
 	"errors"
 	"strings"
 	"time"
-
-	redisstore "github.com/wxkit/wxkit/store/redis"
-	"github.com/wxkit/wxkit/store/sqlite"
 )
 
 // The OAuth login state: what /oauth/login hands WeChat in the state
@@ -61,26 +57,6 @@ type loginState struct {
 func (s *loginState) nonceString() string {
 	return base64.RawURLEncoding.EncodeToString(s.Nonce[:])
 }
-
-// stateNonceStore keeps the nonce of each login state from /oauth/login
-// until the callback takes it, with data (the return path when it does not
-// fit in the state, else ""). Implemented by sqlite.OAuthStateStore (one
-// gateway) and the Redis store (gateways sharing a Redis, so that a login
-// started on one instance completes on another). now is the caller's clock.
-type stateNonceStore interface {
-	// Put stores nonce with data until expires.
-	Put(ctx context.Context, nonce, data string, expires, now time.Time) error
-	// Take deletes nonce and returns its data with ok true when it was
-	// stored and had not expired at now; ok is false (with a nil error)
-	// for an unknown, expired or already taken nonce. It is atomic: of
-	// several concurrent takes of one nonce, on any instance, one gets ok.
-	Take(ctx context.Context, nonce string, now time.Time) (data string, ok bool, err error)
-}
-
-var (
-	_ stateNonceStore = (*sqlite.OAuthStateStore)(nil)
-	_ stateNonceStore = (*redisstore.OAuthStateStore)(nil)
-)
 
 // stateSigner signs and verifies states with one key.
 type stateSigner struct {

@@ -105,6 +105,7 @@ func gatewayConfig(t *testing.T, emuURL, dbPath, redis string, appIDs ...string)
 		Redis:        redis,
 		WeChat:       gateway.WeChatConfig{APIBase: emuURL, OpenBase: emuURL, PayBase: emuURL},
 		TokenService: gateway.TokenServiceConfig{Secret: e2eBearer},
+		OAuth:        gateway.OAuthConfig{Secret: "e2e-oauth-state-signing-key"},
 	}
 	for _, id := range appIDs {
 		cfg.Apps = append(cfg.Apps, gateway.AppConfig{AppID: id, Secret: e2eAppSecret, Token: e2ePushToken})
@@ -119,7 +120,7 @@ func gatewayConfig(t *testing.T, emuURL, dbPath, redis string, appIDs ...string)
 // server and returns its URL; both are closed when the test ends.
 func startGateway(t *testing.T, cfg *gateway.Config, opts ...gateway.Option) string {
 	t.Helper()
-	g, err := gateway.New(cfg, nil, opts...)
+	g, err := gateway.New(t.Context(), cfg, nil, opts...)
 	if err != nil {
 		t.Fatalf("gateway.New = %v", err)
 	}
@@ -618,8 +619,11 @@ func TestTokenServiceRedisOutage(t *testing.T) {
 			if r := getToken(t, url, warm, deadline); r.status != 200 || r.AccessToken != warmTok.AccessToken {
 				t.Errorf("GET /token of an app with a token in memory during the outage = %d %+v, want 200 and its token", r.status, r)
 			}
-			if code, body := healthz(t, url); code != http.StatusServiceUnavailable || !strings.Contains(body, "redis") {
-				t.Errorf("healthz during the outage = %d %q, want 503 naming redis", code, body)
+			if code, body := getStatus(t, url+"/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, `"redis"`) || strings.Contains(body, `"redis":"ok"`) {
+				t.Errorf("readyz during the outage = %d %q, want 503 naming redis", code, body)
+			}
+			if code, _ := getStatus(t, url+"/healthz"); code != 200 {
+				t.Errorf("healthz during the outage = %d, want 200 (alive, not ready)", code)
 			}
 			if n := fetches(emu, cold); n != 0 {
 				t.Errorf("token fetches during the outage = %d, want 0 (no lease, no fetch)", n)
@@ -629,21 +633,22 @@ func TestTokenServiceRedisOutage(t *testing.T) {
 			if r := getToken(t, url, cold, deadline); r.status != 200 || r.AccessToken == "" {
 				t.Errorf("GET /token after Redis came back = %d %+v, want 200 and a token", r.status, r)
 			}
-			if code, body := healthz(t, url); code != 200 {
-				t.Errorf("healthz after Redis came back = %d %q, want 200", code, body)
+			if code, body := getStatus(t, url+"/readyz"); code != 200 {
+				t.Errorf("readyz after Redis came back = %d %q, want 200", code, body)
 			}
 		})
 	}
 }
 
-func healthz(t *testing.T, base string) (int, string) {
+// getStatus GETs target and returns the status and body.
+func getStatus(t *testing.T, target string) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/healthz", nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", target, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("GET /healthz: %v", err)
+		t.Fatalf("GET %s: %v", target, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)

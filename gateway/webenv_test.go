@@ -88,7 +88,7 @@ func newWebEnv(t *testing.T, edit func(cfg *Config, ecfg *emulator.Config)) *web
 		t.Fatalf("Normalize = %v", err)
 	}
 	logs := &logBuffer{}
-	g, err := New(cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	g, err := New(t.Context(), cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatalf("New = %v", err)
 	}

@@ -62,7 +62,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	root.SetErr(m.Stderr)
 	root.SetArgs(args)
 	root.AddCommand(m.serveCommand(), m.emulatorCommand(), m.pushCommand(), m.tokenCommand())
-	root.AddCommand(m.menuCommand())
+	root.AddCommand(m.menuCommand(), m.migrateCommand())
 	return root.ExecuteContext(ctx)
 }
 

@@ -175,7 +175,7 @@ func (m *Main) withMenuClient(ctx context.Context, f menuFlags, fn func(c *mp.Cl
 	case a.Menu != nil:
 		local = a.Menu.Menu()
 	}
-	g, err := gateway.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	g, err := gateway.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		return err
 	}

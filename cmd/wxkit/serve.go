@@ -70,7 +70,7 @@ on ` + DevEmulatorAddr + ` in one process, with a demo app, and the database in 
 // gateway listens (dev mode uses it to point the emulator at it).
 func (m *Main) runGateway(ctx context.Context, cfg *gateway.Config, ready func(g *gateway.Gateway) error) error {
 	logger := gateway.NewLogger(cfg.Log, m.Stderr)
-	g, err := gateway.New(cfg, logger)
+	g, err := gateway.New(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ dev-mode configuration (emulator at http://` + DevEmulatorAddr + `, ./` + DevDBF
 			if err != nil {
 				return err
 			}
-			g, err := gateway.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			g, err := gateway.New(cmd.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			if err != nil {
 				return err
 			}

@@ -256,6 +256,7 @@ func TestServeProcessesShareOneToken(t *testing.T) {
 redis: %q
 wechat: { api_base: %s, open_base: %s, pay_base: %s }
 token_service: { secret: %s }
+oauth: { secret: e2e-oauth-state-signing-key }
 log: { level: warn }
 apps:
   - { appid: %s, secret: %s, token: proctoken }
