@@ -1,6 +1,7 @@
-// Package corpus locates the shared conformance corpus (../shared/corpus
-// beside the module root) for tests. It is test support only: nothing in the
-// library or the binary imports it.
+// Package corpus locates the WeChat protocol conformance corpus for tests:
+// testdata/corpus at the module root, carried in the repository (its
+// README.md gives the formats, SOURCES.md the provenance of every item). It
+// is test support only: nothing in the library or the binary imports it.
 package corpus
 
 import (
@@ -10,30 +11,37 @@ import (
 	"testing"
 )
 
-// Dir returns the absolute path of the corpus directory. It walks up from
+// Dir returns the absolute path of the corpus directory: it walks up from
 // the working directory to the module root (the directory holding go.mod)
-// and returns ../shared/corpus from there, or $WXKIT_CORPUS when set. It
-// fails the test when the corpus cannot be found: tests that consume the
-// corpus must never pass silently without it.
+// and returns testdata/corpus there. It fails the test when the corpus
+// cannot be found: tests that consume the corpus must never pass silently
+// without it.
 func Dir(t testing.TB) string {
 	t.Helper()
-	if d := os.Getenv("WXKIT_CORPUS"); d != "" {
-		return d
-	}
-	wd, err := os.Getwd()
+	root, err := moduleRoot()
 	if err != nil {
 		t.Fatalf("corpus: %v", err)
 	}
+	c := filepath.Join(root, "testdata", "corpus")
+	if _, err := os.Stat(filepath.Join(c, "README.md")); err != nil {
+		t.Fatalf("corpus: not found at %s (it must be testdata/corpus at the module root): %v", c, err)
+	}
+	return c
+}
+
+// moduleRoot returns the nearest directory at or above the working
+// directory that holds go.mod.
+func moduleRoot() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
 	for d := wd; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			c := filepath.Join(filepath.Dir(d), "shared", "corpus")
-			if _, err := os.Stat(filepath.Join(c, "README.md")); err != nil {
-				t.Fatalf("corpus: not found at %s (it must sit at ../shared/corpus beside the module root): %v", c, err)
-			}
-			return c
+			return d, nil
 		}
 		if filepath.Dir(d) == d {
-			t.Fatalf("corpus: no go.mod above %s", wd)
+			return "", &os.PathError{Op: "find", Path: filepath.Join(wd, "go.mod"), Err: os.ErrNotExist}
 		}
 	}
 }
