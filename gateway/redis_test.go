@@ -4,10 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
+	"net/url"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -15,27 +14,24 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/wxkit/wxkit/internal/testenv"
 	"github.com/wxkit/wxkit/message"
 	"github.com/wxkit/wxkit/webhook/webhooktest"
 )
 
-// redisURL returns the test Redis with a key prefix unique to t, and deletes
-// that prefix's keys when t ends. It skips t when Redis is unreachable,
-// unless CI=true.
+// redisURL returns the test Redis (testenv.RedisURL) with a key prefix
+// unique to t, and deletes that prefix's keys when t ends. testenv skips t
+// when Redis is unreachable, or fails it under CI=true.
 func redisURL(t *testing.T) string {
 	t.Helper()
-	const addr = "127.0.0.1:6379"
-	c, err := net.DialTimeout("tcp", addr, time.Second)
+	raw := testenv.RedisURL(t)
+	opts, err := goredis.ParseURL(raw)
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Redis at %s is required under CI=true: %v", addr, err)
-		}
-		t.Skipf("Redis at %s unreachable: %v", addr, err)
+		t.Fatalf("test Redis URL: %v", err)
 	}
-	c.Close()
 	prefix := fmt.Sprintf("wxkit-gwtest-%d-%s:", time.Now().UnixNano(), t.Name())
 	t.Cleanup(func() {
-		rdb := goredis.NewClient(&goredis.Options{Addr: addr})
+		rdb := goredis.NewClient(opts)
 		defer rdb.Close()
 		ctx := context.Background()
 		keys, _ := rdb.Keys(ctx, prefix+"*").Result()
@@ -43,7 +39,14 @@ func redisURL(t *testing.T) string {
 			rdb.Del(ctx, keys...)
 		}
 	})
-	return "redis://" + addr + "/0?prefix=" + prefix
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatalf("test Redis URL: %v", err)
+	}
+	q := u.Query()
+	q.Set("prefix", prefix)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // TestRedisDedupAcrossGateways: two gateways (each with its own SQLite file)

@@ -12,7 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -24,6 +24,7 @@ import (
 	"github.com/wxkit/wxkit/emulator"
 	"github.com/wxkit/wxkit/emulator/emulatortest"
 	"github.com/wxkit/wxkit/gateway"
+	"github.com/wxkit/wxkit/internal/testenv"
 	"github.com/wxkit/wxkit/mp"
 	"github.com/wxkit/wxkit/token"
 )
@@ -56,30 +57,25 @@ func newAppID(t *testing.T) string {
 	return "wx" + hex.EncodeToString(b[:])
 }
 
-// redisAddr is the machine's shared Redis.
-const redisAddr = "127.0.0.1:6379"
-
-// needRedis skips the test when Redis is unreachable, unless CI=true, when
-// it fails.
-func needRedis(t *testing.T) {
+// redisURL returns the test Redis URL (testenv.RedisURL) with a key prefix
+// unique to the test. When via is not empty, the URL names that host:port
+// instead (a proxy in front of the test Redis). testenv skips t when Redis
+// is unreachable, or fails it under CI=true.
+func redisURL(t *testing.T, via string) string {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", redisAddr, time.Second)
-	if err == nil {
-		c.Close()
-		return
+	u, err := url.Parse(testenv.RedisURL(t))
+	if err != nil {
+		t.Fatalf("test Redis URL: %v", err)
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("Redis at %s is unreachable (CI=true): %v", redisAddr, err)
+	if via != "" {
+		u.Host = via
 	}
-	t.Skipf("skipping: Redis at %s is unreachable: %v (set CI=true to fail instead)", redisAddr, err)
-}
-
-// redisURL returns the URL of Redis at addr with a key prefix unique to the
-// test.
-func redisURL(t *testing.T, addr string) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("redis://%s/0?prefix=wxkit-e2e-%s-%x:", addr, strings.NewReplacer("/", "-", " ", "_").Replace(t.Name()), b)
+	q := u.Query()
+	q.Set("prefix", fmt.Sprintf("wxkit-e2e-%s-%x:", strings.NewReplacer("/", "-", " ", "_").Replace(t.Name()), b))
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // newEmulator starts an emulator hosting appIDs (with e2eAppSecret) on the
@@ -184,8 +180,7 @@ func TestTokenServiceOneFetchPerLifetime(t *testing.T) {
 			t.Parallel()
 			redis := ""
 			if backend == "redis" {
-				needRedis(t)
-				redis = redisURL(t, redisAddr)
+				redis = redisURL(t, "")
 			}
 			appID := newAppID(t)
 			emu := newEmulator(t, appID)
@@ -592,7 +587,7 @@ func (p *redisProxy) set(m proxyMode) {
 // is still in process memory keeps being served; when Redis is back, both
 // work again.
 func TestTokenServiceRedisOutage(t *testing.T) {
-	needRedis(t)
+	testenv.RedisAddr(t) // skips, or fails under CI=true, when Redis is down
 	t.Parallel()
 	for _, mode := range []struct {
 		name string
@@ -602,7 +597,7 @@ func TestTokenServiceRedisOutage(t *testing.T) {
 			t.Parallel()
 			warm, cold := newAppID(t), newAppID(t)
 			emu := newEmulator(t, warm, cold)
-			proxy := newRedisProxy(t, redisAddr)
+			proxy := newRedisProxy(t, testenv.RedisAddr(t))
 			url := startGateway(t, gatewayConfig(t, emu.URL, filepath.Join(t.TempDir(), "tokens.db"), redisURL(t, proxy.Addr()), warm, cold))
 			const deadline = 15 * time.Second
 

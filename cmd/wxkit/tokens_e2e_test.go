@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/wxkit/wxkit/emulator"
 	"github.com/wxkit/wxkit/emulator/emulatortest"
+	"github.com/wxkit/wxkit/internal/testenv"
 	"github.com/wxkit/wxkit/mp"
 	"github.com/wxkit/wxkit/token"
 )
@@ -75,22 +77,19 @@ func buildWxkit(t *testing.T) string {
 	return wxkitBinary.path
 }
 
-// e2eRedisAddr is the machine's shared Redis.
-const e2eRedisAddr = "127.0.0.1:6379"
-
-// requireRedis skips the test when Redis is unreachable, unless CI=true,
-// when it fails.
-func requireRedis(t *testing.T) {
+// e2eRedisURL returns the test Redis URL (testenv.RedisURL) with a key
+// prefix unique to one run. testenv skips t when Redis is unreachable, or
+// fails it under CI=true.
+func e2eRedisURL(t *testing.T) string {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", e2eRedisAddr, time.Second)
-	if err == nil {
-		c.Close()
-		return
+	u, err := url.Parse(testenv.RedisURL(t))
+	if err != nil {
+		t.Fatalf("test Redis URL: %v", err)
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("Redis at %s is unreachable (CI=true): %v", e2eRedisAddr, err)
-	}
-	t.Skipf("skipping: Redis at %s is unreachable: %v (set CI=true to fail instead)", e2eRedisAddr, err)
+	q := u.Query()
+	q.Set("prefix", "wxkit-e2e-procs-"+randomHex(6)+":")
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 func randomHex(n int) string {
@@ -235,8 +234,7 @@ func TestServeProcessesShareOneToken(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			redis := ""
 			if backend == "redis" {
-				requireRedis(t)
-				redis = fmt.Sprintf("redis://%s/0?prefix=wxkit-e2e-procs-%s:", e2eRedisAddr, randomHex(6))
+				redis = e2eRedisURL(t)
 			}
 			appID := "wx" + randomHex(8)
 			emu := emulatortest.New(t, emulator.Config{Apps: []emulator.AppConfig{{
