@@ -18,7 +18,7 @@ import (
 )
 
 // Config is the configuration of `wxkit serve`, read from YAML. Keys that
-// tests and users rely on are listed in DESIGN.md ("Configuration contract");
+// tests and users rely on are listed in docs/DESIGN.md ("Configuration contract");
 // unknown keys are refused. Secrets may be given in the environment instead
 // of the file (see ApplyEnv).
 type Config struct {

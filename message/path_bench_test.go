@@ -116,7 +116,7 @@ func TestSafeModeEcho(t *testing.T) {
 }
 
 // BenchmarkSafeModePath measures the whole in-process safe-mode path (target
-// ≤ 6 µs and ≤ 15 allocations per message, DESIGN.md).
+// ≤ 6 µs and ≤ 15 allocations per message, docs/DESIGN.md).
 func BenchmarkSafeModePath(b *testing.B) {
 	f := newSafeModeFixture(b)
 	out := make([]byte, 0, 2048)

@@ -123,7 +123,7 @@ type Element struct {
 
 // Message is an inbound push: a normal message, an event, or an Open
 // Platform InfoType push. Fields are named after the wire elements (see
-// STYLE.md: MsgId→MsgID, PicUrl→PicURL, Location_X→LocationX). Times are
+// docs/STYLE.md: MsgId→MsgID, PicUrl→PicURL, Location_X→LocationX). Times are
 // Unix seconds. A field absent from the XML is the zero value; Get reads any
 // element, typed or not, by path.
 //

@@ -107,7 +107,7 @@ func WithLogger(l *slog.Logger) Option {
 
 // WithMenuLimits makes MenuService.Create and AddConditional validate menus
 // against l instead of DefaultMenuLimits() (WeChat's documented limits; the
-// platform's real limits have differed from its docs, see PLATFORM.md). A
+// platform's real limits have differed from its docs, see docs/PLATFORM.md). A
 // ctx from ContextWithMenuLimits or ContextWithoutMenuValidation overrides
 // it for one call.
 func WithMenuLimits(l MenuLimits) Option {
