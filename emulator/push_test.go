@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"github.com/wxkit/wxkit/internal/corpus"
+
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
@@ -615,28 +617,8 @@ func TestInboundMatchesCorpus(t *testing.T) {
 	}
 }
 
-// corpusDir finds ../shared/corpus from the module root.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			c := filepath.Join(dir, "..", "shared", "corpus")
-			if _, err := os.Stat(c); err != nil {
-				t.Fatalf("corpus missing at %s", c)
-			}
-			return c
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
+// corpusDir returns the protocol corpus (testdata/corpus).
+func corpusDir(t *testing.T) string { return corpus.Dir(t) }
 
 func TestControlPushAndConversation(t *testing.T) {
 	t.Parallel()
