@@ -1,8 +1,6 @@
 package emulator
 
 import (
-	"github.com/wxkit/wxkit/internal/corpus"
-
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
@@ -27,6 +25,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/wxkit/wxkit/internal/corpus"
 )
 
 // --- independent protocol code (crypto/sha1 and crypto/aes directly) ---
