@@ -11,6 +11,7 @@ import (
 // TestDedupClock moves the DB's clock through a pending lease and a done
 // record's lifetime.
 func TestDedupClock(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	d := newMigrated(t, WithClock(clock.Now)).Dedup()
 	ctx := t.Context()
@@ -44,6 +45,7 @@ func TestDedupClock(t *testing.T) {
 // TestDedupClaimAcrossInstances has 30 deliveries of one message reach
 // three instances at once: exactly one owns it.
 func TestDedupClaimAcrossInstances(t *testing.T) {
+	t.Parallel()
 	dbs := newShared(t, 3)
 	const n = 30
 	states := make([]webhook.ClaimState, n)

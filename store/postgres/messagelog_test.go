@@ -19,6 +19,7 @@ func logged(app string, i int) *store.LoggedMessage {
 // TestAppendOverlappingBatches has instances append batches that share
 // keys, in opposite orders, at once: no deadlock, one row per key.
 func TestAppendOverlappingBatches(t *testing.T) {
+	t.Parallel()
 	dbs := newShared(t, 3)
 	const keys = 200
 	start := make(chan struct{})
@@ -48,6 +49,7 @@ func TestAppendOverlappingBatches(t *testing.T) {
 // TestAppendLargeBatch appends more rows in one call than one statement
 // could carry as separate parameters (65535 / 11 columns).
 func TestAppendLargeBatch(t *testing.T) {
+	t.Parallel()
 	db := newMigrated(t)
 	const n = 7000
 	batch := make([]*store.LoggedMessage, n)
@@ -63,6 +65,7 @@ func TestAppendLargeBatch(t *testing.T) {
 }
 
 func TestAppendInvalid(t *testing.T) {
+	t.Parallel()
 	db := newMigrated(t)
 	tests := []struct {
 		name string

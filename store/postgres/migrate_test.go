@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 )
 
 func TestEmbeddedMigrations(t *testing.T) {
+	t.Parallel()
 	if migrationsErr != nil {
 		t.Fatalf("embedded migrations: %v", migrationsErr)
 	}
@@ -25,6 +27,7 @@ func TestEmbeddedMigrations(t *testing.T) {
 // TestOpenDoesNotMigrate checks the status of an empty schema before and
 // after Migrate.
 func TestOpenDoesNotMigrate(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	db := openURL(t, newSchemaURL(t), WithClock(clock.Now))
 	list, err := db.Migrations(t.Context())
@@ -92,6 +95,7 @@ var timeUS = cmp.Comparer(func(a, b time.Time) bool { return a.Truncate(time.Mic
 // once: each Opens and Migrates; all must succeed and every migration must
 // be recorded, and applied, once.
 func TestConcurrentOpenMigrate(t *testing.T) {
+	t.Parallel()
 	u := newSchemaURL(t)
 	const n = 3
 	applied := make([][]store.MigrationStatus, n)
@@ -147,6 +151,7 @@ func TestConcurrentOpenMigrate(t *testing.T) {
 // checks that Migrate there waits for it while Migrate on another schema
 // of the same database does not.
 func TestMigrateLockPerSchema(t *testing.T) {
+	t.Parallel()
 	a := openURL(t, newSchemaURL(t))
 	b := openURL(t, newSchemaURL(t))
 	conn, err := a.Pool().Acquire(t.Context())
@@ -194,6 +199,7 @@ func TestMigrateLockPerSchema(t *testing.T) {
 // halfway: the first stays applied, nothing of the second remains, and a
 // fixed list then applies it.
 func TestMigrateFailureRollsBack(t *testing.T) {
+	t.Parallel()
 	db := openURL(t, newSchemaURL(t))
 	bad := []store.Migration{
 		{Version: 1, Name: "one", SQL: `CREATE TABLE t_one (x int)`},
@@ -226,5 +232,21 @@ func TestMigrateFailureRollsBack(t *testing.T) {
 		if !m.Applied {
 			t.Errorf("migration %d not applied: %+v", m.Version, m)
 		}
+	}
+}
+
+func TestMigrateWithoutSchema(t *testing.T) {
+	t.Parallel()
+	u, err := url.Parse(newSchemaURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", q.Get("search_path")+"_missing") // a schema that does not exist
+	u.RawQuery = q.Encode()
+	db := openURL(t, u.String())
+	_, err = db.Migrate(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "search_path") {
+		t.Errorf("Migrate() with no existing schema on the search_path = %v, want an error naming search_path", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 // TestDrainersOnTwoInstances has two instances drain one outbox at once,
 // in small claims: every job is claimed exactly once.
 func TestDrainersOnTwoInstances(t *testing.T) {
+	t.Parallel()
 	dbs := newShared(t, 2)
 	const jobs = 60
 	for i := range jobs {
@@ -62,6 +63,7 @@ func TestDrainersOnTwoInstances(t *testing.T) {
 }
 
 func TestOutboxDetails(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	db := newMigrated(t, WithClock(clock.Now))
 	ctx := t.Context()

@@ -12,6 +12,7 @@ import (
 )
 
 func TestOpenRuntimeParams(t *testing.T) {
+	t.Parallel()
 	u := newSchemaURL(t)
 	parsed, _ := url.Parse(u)
 	schema := parsed.Query().Get("search_path")
@@ -43,6 +44,7 @@ func TestOpenRuntimeParams(t *testing.T) {
 }
 
 func TestWithMaxConns(t *testing.T) {
+	t.Parallel()
 	db := openURL(t, newSchemaURL(t), WithMaxConns(3))
 	if got := db.Pool().Config().MaxConns; got != 3 {
 		t.Errorf("MaxConns = %d, want 3", got)
@@ -52,6 +54,7 @@ func TestWithMaxConns(t *testing.T) {
 // TestOpenErrorsHidePassword opens URLs that fail (unparsable, no server)
 // and checks that the password is in no error message.
 func TestOpenErrorsHidePassword(t *testing.T) {
+	t.Parallel()
 	const pw = "Sup3r-s3cret_pw"
 	tests := []struct {
 		name string
@@ -81,6 +84,7 @@ func TestOpenErrorsHidePassword(t *testing.T) {
 }
 
 func TestRedact(t *testing.T) {
+	t.Parallel()
 	base := errors.New("base")
 	tests := []struct {
 		name, conn, msg, want string
@@ -107,6 +111,7 @@ func TestRedact(t *testing.T) {
 // TestErrorsNamePackageAndOp checks the "postgres: <op>: " prefix and that
 // a context error stays recognisable.
 func TestErrorsNamePackageAndOp(t *testing.T) {
+	t.Parallel()
 	db := newMigrated(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()

@@ -19,6 +19,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // TestSessionStoresDigestOnly checks that the table holds the hex SHA-256
 // of the session id and nowhere the id itself.
 func TestSessionStoresDigestOnly(t *testing.T) {
+	t.Parallel()
 	db := newMigrated(t)
 	const id = "Zm9vYmFyLXNlc3Npb24taWQtMTIzNDU2Nzg5MA"
 	s := &store.Session{AppID: "wxapp", OpenID: "oUser", Created: t0, Expires: t0.Add(time.Hour),
@@ -49,6 +50,7 @@ func TestSessionStoresDigestOnly(t *testing.T) {
 // TestTakeStateAcrossInstances has 50 callbacks for one nonce reach three
 // instances at once: exactly one gets the data.
 func TestTakeStateAcrossInstances(t *testing.T) {
+	t.Parallel()
 	dbs := newShared(t, 3)
 	if err := dbs[0].PutState(t.Context(), "nonce-1", "/back", t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
@@ -87,6 +89,7 @@ func TestTakeStateAcrossInstances(t *testing.T) {
 // TestSweep fills every expiring table with rows that have expired at a
 // point in time and rows that have not, and sweeps at that time.
 func TestSweep(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	db := newMigrated(t, WithClock(clock.Now))
 	ctx := t.Context()
@@ -143,6 +146,7 @@ func TestSweep(t *testing.T) {
 // TestSessionReadsSweep checks the opportunistic sweep: the SweepEvery-th
 // Session read deletes the sessions expired at its now.
 func TestSessionReadsSweep(t *testing.T) {
+	t.Parallel()
 	db := newMigrated(t)
 	ctx := t.Context()
 	for i, exp := range []time.Time{t0.Add(time.Minute), t0.Add(time.Hour)} {

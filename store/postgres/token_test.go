@@ -11,6 +11,7 @@ import (
 // TestTokenStoreClock moves the DB's clock through a token's expiry and a
 // lease's end.
 func TestTokenStoreClock(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	s := newMigrated(t, WithClock(clock.Now)).TokenStore()
 	ctx := t.Context()
@@ -66,4 +67,3 @@ func TestTokenStoreClock(t *testing.T) {
 	}
 	_ = third(ctx)
 }
-

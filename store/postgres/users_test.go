@@ -11,6 +11,7 @@ import (
 // TestUpsertUserAcrossInstances has 50 logins of one user reach three
 // instances at once: one row, with the latest LastSeen.
 func TestUpsertUserAcrossInstances(t *testing.T) {
+	t.Parallel()
 	dbs := newShared(t, 3)
 	const n = 50
 	start := make(chan struct{})
