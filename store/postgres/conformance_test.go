@@ -16,22 +16,27 @@ import (
 )
 
 func TestUsersConformance(t *testing.T) {
+	t.Parallel()
 	storetest.TestUsers(t, func(t *testing.T) store.Users { return newMigrated(t) })
 }
 
 func TestSessionsConformance(t *testing.T) {
+	t.Parallel()
 	storetest.TestSessions(t, func(t *testing.T) store.Sessions { return newMigrated(t) })
 }
 
 func TestOAuthStatesConformance(t *testing.T) {
+	t.Parallel()
 	storetest.TestOAuthStates(t, func(t *testing.T) store.OAuthStates { return newMigrated(t) })
 }
 
 func TestMessageLogConformance(t *testing.T) {
+	t.Parallel()
 	storetest.TestMessageLog(t, func(t *testing.T) store.MessageLog { return newMigrated(t) })
 }
 
 func TestOutboxConformance(t *testing.T) {
+	t.Parallel()
 	storetest.TestOutbox(t, func(t *testing.T) store.Outbox { return newMigrated(t) })
 }
 
@@ -39,6 +44,7 @@ func TestOutboxConformance(t *testing.T) {
 // moment, standing for three instances starting, and has them all migrate
 // at once.
 func TestMigratorConformance(t *testing.T) {
+	t.Parallel()
 	u := newSchemaURL(t)
 	handles := make([]store.Migrator, 3)
 	var wg sync.WaitGroup
@@ -61,6 +67,7 @@ func TestMigratorConformance(t *testing.T) {
 }
 
 func TestTokenStore(t *testing.T) {
+	t.Parallel()
 	db := newMigrated(t)
 	tokentest.TestStore(t, func(t *testing.T) token.Store { return db.TokenStore() })
 }
@@ -68,6 +75,7 @@ func TestTokenStore(t *testing.T) {
 // TestTokenStoreShared runs the shared-store suite over several DBs on one
 // schema, each standing for a process.
 func TestTokenStoreShared(t *testing.T) {
+	t.Parallel()
 	tokentest.TestSharedStore(t, func(t *testing.T, n int) []token.Store {
 		out := make([]token.Store, n)
 		for i, db := range newShared(t, n) {
@@ -78,6 +86,7 @@ func TestTokenStoreShared(t *testing.T) {
 }
 
 func TestDedupConformance(t *testing.T) {
+	t.Parallel()
 	db := newMigrated(t)
 	webhooktest.TestDedupStore(t, func(t *testing.T) webhook.DedupStore { return db.Dedup() })
 }
@@ -104,6 +113,7 @@ func (a *alternatingDedup) Release(ctx context.Context, key string) error {
 }
 
 func TestDedupConformanceAcrossHandles(t *testing.T) {
+	t.Parallel()
 	dbs := newShared(t, 3)
 	webhooktest.TestDedupStore(t, func(t *testing.T) webhook.DedupStore {
 		a := &alternatingDedup{}

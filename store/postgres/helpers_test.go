@@ -2,54 +2,18 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
-	"github.com/wxkit/wxkit/internal/testenv"
+	"github.com/wxkit/wxkit/store/postgres/pgtest"
 )
 
-// newSchemaURL creates an empty schema of its own for t on the test server
-// (wxkit_test_<random>) and returns the server URL with search_path set to
-// it. The schema is dropped, with everything in it, in t.Cleanup.
+// newSchemaURL returns a URL whose search_path selects an empty schema
+// of t's own, dropped in t.Cleanup (pgtest.SchemaURL).
 func newSchemaURL(t testing.TB) string {
 	t.Helper()
-	base := testenv.PostgresURL(t)
-	var b [8]byte
-	rand.Read(b[:])
-	schema := "wxkit_test_" + hex.EncodeToString(b[:])
-	admin := func(sql string) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			return err
-		}
-		defer conn.Close(ctx)
-		_, err = conn.Exec(ctx, sql)
-		return err
-	}
-	if err := admin(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("create schema %s: %v", schema, err)
-	}
-	t.Cleanup(func() {
-		if err := admin(`DROP SCHEMA IF EXISTS ` + schema + ` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("test URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.SchemaURL(t)
 }
 
 // openURL opens a DB on u, closed in t.Cleanup.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -56,6 +57,14 @@ func (db *DB) Migrate(ctx context.Context) ([]store.MigrationStatus, error) {
 
 // migrate applies the missing ones of ms (sorted by version).
 func (db *DB) migrate(ctx context.Context, ms []store.Migration) ([]store.MigrationStatus, error) {
+	var schema *string
+	if err := db.pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return nil, wrap("migrate", err)
+	}
+	if schema == nil {
+		return nil, errors.New("postgres: migrate: no schema to create the tables in: " +
+			"the search_path names no schema that exists (create it first)")
+	}
 	var applied []store.MigrationStatus
 	for {
 		st, ok, err := db.migrateOne(ctx, ms)

@@ -18,7 +18,8 @@ import (
 // store.Migrator and store.Pinger itself; TokenStore and Dedup return the
 // token.Store and webhook.DedupStore views of it. A DB is safe for
 // concurrent use, and any number of DBs (in any number of processes) may
-// share one database.
+// share one database. Expired rows are deleted opportunistically and by
+// Sweep (see SweepEvery).
 type DB struct {
 	pool   *pgxpool.Pool
 	now    func() time.Time
