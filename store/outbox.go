@@ -40,8 +40,8 @@ type Outbox interface {
 	// CompleteJob deletes the job (done). An unknown id is not an error.
 	CompleteJob(ctx context.Context, id int64) error
 	// RetryJob records a failed attempt: the job comes due again at runAt
-	// with lastError. When dead is true the job is kept for inspection but
-	// never claimed again.
+	// with lastError. When dead is true, or runAt is after the job's
+	// NotAfter, the job is kept for inspection but never claimed again.
 	RetryJob(ctx context.Context, id int64, runAt time.Time, lastError string, dead bool) error
 	// DeadJobs returns up to limit jobs of kind ("" for all) that RetryJob
 	// marked dead, newest first.

@@ -325,7 +325,8 @@ func (s *Store) RetryJob(_ context.Context, id int64, runAt time.Time, lastError
 	if !ok {
 		return store.ErrNotFound
 	}
-	r.job.RunAt, r.job.LastError, r.dead = runAt, lastError, dead
+	r.job.RunAt, r.job.LastError = runAt, lastError
+	r.dead = dead || (!r.job.NotAfter.IsZero() && runAt.After(r.job.NotAfter))
 	return nil
 }
 

@@ -168,6 +168,24 @@ func TestOutbox(t *testing.T, newStore func(t *testing.T) store.Outbox) {
 		}
 	})
 
+	t.Run("RetryPastNotAfterIsDead", func(t *testing.T) {
+		s := newStore(t)
+		kind := unique("k")
+		j := &store.Job{Kind: kind, Key: "late", RunAt: base, NotAfter: base.Add(time.Minute)}
+		mustNoErr(t, "EnqueueJob", s.EnqueueJob(t.Context(), j))
+		if _, err := s.ClaimJobs(t.Context(), kind, base, lease, 1); err != nil {
+			t.Fatal(err)
+		}
+		// The retry would run after NotAfter: the job is given up.
+		mustNoErr(t, "RetryJob", s.RetryJob(t.Context(), j.ID, base.Add(2*time.Minute), "HTTP 503", false))
+		if jobs, _ := s.ClaimJobs(t.Context(), kind, base.Add(time.Hour), lease, 10); len(jobs) != 0 {
+			t.Errorf("ClaimJobs() of a job retried past NotAfter = %v, want none", keysOf(jobs))
+		}
+		if dead, _ := s.DeadJobs(t.Context(), kind, 10); len(dead) != 1 {
+			t.Errorf("DeadJobs() = %d jobs, want the job retried past NotAfter", len(dead))
+		}
+	})
+
 	t.Run("UnknownID", func(t *testing.T) {
 		s := newStore(t)
 		err := s.RetryJob(t.Context(), 987654321, base, "x", false)
