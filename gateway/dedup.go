@@ -22,8 +22,10 @@ import (
 //
 // When the shared store fails (an outage), the memory alone decides: the
 // push is processed and answered, and only a retry that reaches another
-// instance during the outage can run the handler a second time. Failures
-// are logged (at most once a second) and counted.
+// instance during the outage can run the handler a second time. After a
+// failure the shared store is left alone for sharedPause, so that pushes
+// do not each wait for a connection attempt. Failures are logged (at most
+// once a second) and counted.
 type tieredDedup struct {
 	local  *webhook.MemoryDedup
 	shared webhook.DedupStore
@@ -32,11 +34,24 @@ type tieredDedup struct {
 	// storeError, when set, counts a failure of the shared store by op.
 	storeError func(op string)
 
-	lastWarn atomic.Int64 // Unix ns of the last outage log line
+	lastWarn  atomic.Int64 // Unix ns of the last outage log line
+	downUntil atomic.Int64 // Unix ns: the shared store failed; skip it until then
+}
+
+// sharedPause is how long the shared store is left alone after it failed,
+// so that pushes during an outage do not each wait for a connection
+// attempt.
+const sharedPause = time.Second
+
+// sharedDown reports whether the shared store failed within sharedPause.
+func (d *tieredDedup) sharedDown() bool {
+	until := d.downUntil.Load()
+	return until != 0 && time.Now().UnixNano() < until
 }
 
 // sharedFailed records a failure of the shared store.
 func (d *tieredDedup) sharedFailed(ctx context.Context, op string, err error) {
+	d.downUntil.Store(time.Now().Add(sharedPause).UnixNano())
 	if d.storeError != nil {
 		d.storeError(op)
 	}
@@ -65,6 +80,9 @@ func (d *tieredDedup) Claim(ctx context.Context, key string, ttl time.Duration) 
 // claimShared asks the shared store about a key the memory has just
 // claimed, and brings the memory in line with its answer.
 func (d *tieredDedup) claimShared(ctx context.Context, key string, ttl time.Duration) (webhook.Claim, error) {
+	if d.sharedDown() {
+		return webhook.Claim{State: webhook.ClaimOwned}, nil
+	}
 	c, err := d.shared.Claim(ctx, key, ttl)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -121,6 +139,9 @@ func (d *tieredDedup) pollInterval() time.Duration {
 // memory. A failure of the shared store is counted, not returned: the
 // memory holds the answer for retries that reach this instance.
 func (d *tieredDedup) Complete(ctx context.Context, key string, reply []byte, ttl time.Duration) error {
+	if d.sharedDown() {
+		return d.local.Complete(context.WithoutCancel(ctx), key, reply, ttl)
+	}
 	if err := d.shared.Complete(ctx, key, reply, ttl); err != nil {
 		d.sharedFailed(ctx, "dedup_complete", err)
 	}
@@ -129,6 +150,9 @@ func (d *tieredDedup) Complete(ctx context.Context, key string, reply []byte, tt
 
 // Release implements webhook.DedupStore.
 func (d *tieredDedup) Release(ctx context.Context, key string) error {
+	if d.sharedDown() {
+		return d.local.Release(context.WithoutCancel(ctx), key)
+	}
 	if err := d.shared.Release(ctx, key); err != nil {
 		d.sharedFailed(ctx, "dedup_release", err)
 	}

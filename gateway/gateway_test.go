@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -223,18 +225,51 @@ func TestGatewayConfigErrorsNameTheKey(t *testing.T) {
 // fakeShared is a DedupStore whose answers the test sets.
 type fakeShared struct {
 	claim                       webhook.Claim
+	err                         error
 	claims, completes, releases int
 }
 
 func (f *fakeShared) Claim(context.Context, string, time.Duration) (webhook.Claim, error) {
 	f.claims++
-	return f.claim, nil
+	return f.claim, f.err
 }
 func (f *fakeShared) Complete(context.Context, string, []byte, time.Duration) error {
 	f.completes++
 	return nil
 }
 func (f *fakeShared) Release(context.Context, string) error { f.releases++; return nil }
+
+func TestTieredDedupSharedOutage(t *testing.T) {
+	f := &fakeShared{err: errors.New("connection refused")}
+	var failures []string
+	d := &tieredDedup{local: &webhook.MemoryDedup{}, shared: f, logger: slog.New(slog.DiscardHandler),
+		storeError: func(op string) { failures = append(failures, op) }}
+	c, err := d.Claim(t.Context(), "k1", time.Minute)
+	if err != nil || c.State != webhook.ClaimOwned {
+		t.Fatalf("Claim with the shared store down = %v, %v; want owned (memory decides)", c, err)
+	}
+	// Within sharedPause the shared store is not asked again.
+	c, err = d.Claim(t.Context(), "k2", time.Minute)
+	if err != nil || c.State != webhook.ClaimOwned || f.claims != 1 {
+		t.Errorf("second Claim = %v, %v with %d shared claims; want owned from memory with 1 shared claim", c, err, f.claims)
+	}
+	if err := d.Complete(t.Context(), "k1", []byte("r"), time.Minute); err != nil {
+		t.Errorf("Complete during the outage = %v, want nil", err)
+	}
+	if c, _ := d.Claim(t.Context(), "k1", time.Minute); c.State != webhook.ClaimDone || string(c.Reply) != "r" {
+		t.Errorf("a retry during the outage = %v, want done from memory", c)
+	}
+	if len(failures) != 1 || failures[0] != "dedup_claim" {
+		t.Errorf("counted failures = %v, want one dedup_claim", failures)
+	}
+	// After the pause the shared store is asked again.
+	d.downUntil.Store(time.Now().Add(-time.Millisecond).UnixNano())
+	f.err = nil
+	f.claim = webhook.Claim{State: webhook.ClaimOwned}
+	if c, _ := d.Claim(t.Context(), "k3", time.Minute); c.State != webhook.ClaimOwned || f.claims != 2 {
+		t.Errorf("Claim after the pause = %v with %d shared claims, want the shared store asked", c, f.claims)
+	}
+}
 
 func TestTieredDedup(t *testing.T) {
 	ctx := t.Context()
