@@ -140,6 +140,7 @@ func OpenStores(ctx context.Context, storeURL, redisURL string, o StoreOptions) 
 		return nil, fmt.Errorf("store: %q must be sqlite://PATH or postgres://…", redactURL(storeURL))
 	}
 	if redisURL != "" {
+		redisstore.SetLogger(o.Logger)
 		rc, err := openRedis(redisURL, o.Logger)
 		if err != nil {
 			s.Close()
