@@ -66,6 +66,7 @@ func schemaObjects(t *testing.T, db *DB) []string {
 
 var wantSchema = []string{
 	"index wxkit_dedup_expires",
+	"index wxkit_message_log_app_received_at",
 	"index wxkit_message_log_received_at",
 	"index wxkit_oauth_states_expires",
 	"index wxkit_outbox_dead",
