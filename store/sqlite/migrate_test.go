@@ -66,6 +66,7 @@ func schemaObjects(t *testing.T, db *DB) []string {
 
 var wantSchema = []string{
 	"index wxkit_dedup_expires",
+	"index wxkit_message_log_app_received_at",
 	"index wxkit_message_log_received_at",
 	"index wxkit_oauth_states_expires",
 	"index wxkit_outbox_dead",
@@ -85,9 +86,8 @@ var wantSchema = []string{
 
 func TestMigrateFreshFile(t *testing.T) {
 	t.Parallel()
-	db := openTemp(t, filepath.Join(t.TempDir(), "fresh.db"))
 	at := time.UnixMilli(1_780_000_000_123)
-	db.clock = func() time.Time { return at }
+	db := openTemp(t, filepath.Join(t.TempDir(), "fresh.db"), WithClock(func() time.Time { return at }))
 	ctx := t.Context()
 
 	before, err := db.Migrations(ctx)
@@ -304,9 +304,8 @@ func TestMigrateConcurrentHandles(t *testing.T) {
 // applied by a newer release that this one does not know.
 func TestMigrationsStatus(t *testing.T) {
 	t.Parallel()
-	db := openTemp(t, filepath.Join(t.TempDir(), "partial.db"))
 	at := time.UnixMilli(1_780_000_000_000)
-	db.clock = func() time.Time { return at }
+	db := openTemp(t, filepath.Join(t.TempDir(), "partial.db"), WithClock(func() time.Time { return at }))
 	ctx := t.Context()
 	ms, err := migrations()
 	if err != nil {

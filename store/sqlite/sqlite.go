@@ -29,6 +29,22 @@ type DB struct {
 	stmts  map[string]*sql.Stmt // see prepared
 }
 
+// An Option configures Open.
+type Option func(*DB)
+
+// WithClock replaces time.Now as the DB's clock, used where a method takes
+// no caller's clock: the expiry of tokens, locks and dedup claims
+// (DB.TokenStore, DB.Dedup), the sweep of expired OAuth states (PutState)
+// and the time recorded for applied migrations. Interface methods that take
+// now use the caller's.
+func WithClock(now func() time.Time) Option {
+	return func(db *DB) {
+		if now != nil {
+			db.clock = now
+		}
+	}
+}
+
 // BusyTimeout is how long a statement waits for another connection or
 // process holding the write lock before failing with SQLITE_BUSY.
 const BusyTimeout = 5 * time.Second
@@ -42,8 +58,8 @@ const BusyTimeout = 5 * time.Second
 // wait for each other instead of failing.
 //
 // An in-memory database is private to its DB, which then uses a single
-// connection.
-func Open(dsn string) (*DB, error) {
+// connection. Open does not migrate (see DB.Migrate).
+func Open(dsn string, opts ...Option) (*DB, error) {
 	path := dsn
 	for _, p := range []string{"sqlite://", "sqlite:"} {
 		if strings.HasPrefix(path, p) {
@@ -92,7 +108,11 @@ func Open(dsn string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return &DB{DB: db, Path: path}, nil
+	out := &DB{DB: db, Path: path}
+	for _, o := range opts {
+		o(out)
+	}
+	return out, nil
 }
 
 // now is the time by the DB's clock (time.Now unless a test set another),

@@ -8,9 +8,9 @@ import (
 	"github.com/wxkit/wxkit/token/tokentest"
 )
 
-func openTemp(t *testing.T, path string) *DB {
+func openTemp(t *testing.T, path string, opts ...Option) *DB {
 	t.Helper()
-	db, err := Open("sqlite://" + path)
+	db, err := Open("sqlite://"+path, opts...)
 	if err != nil {
 		t.Fatalf("Open(%q) = %v", path, err)
 	}
