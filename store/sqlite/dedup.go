@@ -5,22 +5,60 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/wxkit/wxkit/webhook"
 )
 
-// Dedup is a webhook.DedupStore in SQLite, safe across processes sharing
-// the file. Keys live in wxkit_dedup with a state (0 pending, 1 done), the
-// reply and an expiry in Unix milliseconds. A claim is one conditional
+// Dedup is a webhook.DedupStore on one SQLite file, correct across any
+// number of processes sharing the file and cheap when there is one.
+//
+// Shared mode: keys live in wxkit_dedup with a state (0 pending, 1 done),
+// the reply and an expiry in Unix milliseconds. A claim is one conditional
 // upsert that succeeds only when the key is absent or expired, so exactly
-// one of several concurrent deliveries (in any process) owns it. Expired
-// rows are swept every SweepEvery claims.
+// one of several concurrent deliveries (in any process) owns it.
+//
+// Exclusive mode: while this process is the only one using the file for
+// dedup (see presence.go), claims are answered from memory with no I/O,
+// and completed keys are written to wxkit_dedup behind, within 50 ms, so
+// that a restarted process (which loads the unexpired keys at its first
+// claim) and any process that joins later find them. A kill -9 loses the
+// keys completed in the last 50 ms: a WeChat retry of one of those would
+// run its handler again.
+//
+// The mode is decided at the first claim and kept up to date by a
+// heartbeat: when another process appears, this one writes its in-memory
+// keys to the table and switches to shared mode before the newcomer
+// answers its first claim; when it is alone again, it loads the table and
+// switches back. Expired rows are swept every SweepEvery shared claims.
 type Dedup struct {
 	db     *DB
 	now    func() time.Time
 	claims atomic.Uint64
+
+	startOnce sync.Once
+	pres      *presence
+
+	mu        sync.RWMutex // RLock: one operation; Lock: a mode switch
+	exclusive bool         // under mu
+
+	memMu sync.Mutex
+	mem   map[string]*memClaim // exclusive mode, under memMu
+	dirty map[string]struct{}  // completed in memory, not yet written
+
+	kick   chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
+	closed sync.Once
+}
+
+// memClaim is a key in exclusive mode.
+type memClaim struct {
+	done    bool
+	reply   []byte
+	expires time.Time
 }
 
 var _ webhook.DedupStore = (*Dedup)(nil)
@@ -28,8 +66,12 @@ var _ webhook.DedupStore = (*Dedup)(nil)
 // SweepEvery is how many claims pass between two deletions of expired rows.
 const SweepEvery = 1024
 
+// writeBehind is how long a key completed in exclusive mode may wait before
+// it is written to wxkit_dedup.
+const writeBehind = 50 * time.Millisecond
+
 // NewDedup applies the missing migrations (see DB.Migrate) and returns the
-// store.
+// store of db (the one DB.Dedup returns).
 func NewDedup(db *DB) (*Dedup, error) {
 	if db == nil {
 		return nil, errors.New("sqlite: NewDedup: nil DB")
@@ -42,8 +84,278 @@ func NewDedup(db *DB) (*Dedup, error) {
 	return db.Dedup().(*Dedup), nil
 }
 
+// start decides the mode at the first claim: it announces this process,
+// loads the table and goes exclusive when no other process is there, or
+// goes shared and waits (up to 3 heartbeat intervals) until the others
+// have switched to shared mode too.
+func (d *Dedup) start(ctx context.Context) {
+	d.startOnce.Do(func() {
+		d.pres = newPresence(d.db, d.onTick)
+		d.kick = make(chan struct{}, 1)
+		d.stop = make(chan struct{})
+		d.done = make(chan struct{})
+		others, err := d.pres.register(ctx, false)
+		switch {
+		case err != nil:
+			// Presence is unavailable (read-only file, busy): stay shared,
+			// which is correct whoever else is there.
+		case len(others) == 0:
+			if err := d.load(ctx); err == nil {
+				d.exclusive = true
+			}
+		default:
+			d.pres.register(ctx, true)
+			d.awaitShared(ctx)
+		}
+		go d.pres.run(func() bool { d.mu.RLock(); defer d.mu.RUnlock(); return !d.exclusive })
+		go d.flusher()
+	})
+}
+
+// awaitShared waits until every other live process reports shared mode.
+func (d *Dedup) awaitShared(ctx context.Context) {
+	deadline := time.Now().Add(3 * d.pres.interval)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		others, err := d.pres.others(ctx)
+		if err != nil {
+			return
+		}
+		all := true
+		for _, o := range others {
+			all = all && o.shared
+		}
+		if all {
+			return
+		}
+		time.Sleep(d.pres.interval / 8)
+	}
+}
+
+// onTick follows the heartbeat: exclusive while alone, shared otherwise.
+func (d *Dedup) onTick(others []peer) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	d.mu.Lock()
+	switched := false
+	switch {
+	case d.exclusive && len(others) > 0:
+		if err := d.spill(ctx); err == nil {
+			d.exclusive, switched = false, true
+			d.memMu.Lock()
+			d.mem, d.dirty = nil, nil
+			d.memMu.Unlock()
+		}
+	case !d.exclusive && len(others) == 0:
+		if err := d.load(ctx); err == nil {
+			d.exclusive = true
+		}
+	}
+	d.mu.Unlock()
+	if switched {
+		d.pres.register(ctx, true) // the newcomer waits for this
+	}
+}
+
+// load reads the unexpired keys of the table into memory.
+func (d *Dedup) load(ctx context.Context) error {
+	rows, err := d.db.QueryContext(ctx, `SELECT key, done, reply, expires_at FROM wxkit_dedup WHERE expires_at > ?`, d.now().UnixMilli())
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	mem := make(map[string]*memClaim)
+	for rows.Next() {
+		var key string
+		var done int
+		var reply []byte
+		var exp int64
+		if err := rows.Scan(&key, &done, &reply, &exp); err != nil {
+			return err
+		}
+		mem[key] = &memClaim{done: done == 1, reply: reply, expires: time.UnixMilli(exp)}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	d.memMu.Lock()
+	d.mem, d.dirty = mem, make(map[string]struct{})
+	d.memMu.Unlock()
+	return nil
+}
+
+// spill writes every key held in memory (completed and pending) to the
+// table, before the switch to shared mode.
+func (d *Dedup) spill(ctx context.Context) error {
+	d.memMu.Lock()
+	var batch []dedupRow
+	now := d.now()
+	for k, c := range d.mem {
+		if now.Before(c.expires) {
+			batch = append(batch, dedupRow{k, c.done, c.reply, c.expires})
+		}
+	}
+	d.memMu.Unlock()
+	return d.writeRows(ctx, batch)
+}
+
+// dedupRow is a key to write.
+type dedupRow struct {
+	key     string
+	done    bool
+	reply   []byte
+	expires time.Time
+}
+
+// writeRows upserts rows in one transaction; a done row replaces what the
+// table has, a pending one only fills an absent or expired key.
+func (d *Dedup) writeRows(ctx context.Context, rows []dedupRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	now := d.now().UnixMilli()
+	for _, r := range rows {
+		if r.done {
+			_, err = tx.ExecContext(ctx,
+				`INSERT INTO wxkit_dedup (key, done, reply, expires_at) VALUES (?, 1, ?, ?)
+				 ON CONFLICT (key) DO UPDATE SET done = 1, reply = excluded.reply, expires_at = excluded.expires_at`,
+				r.key, nonNil(r.reply), r.expires.UnixMilli())
+		} else {
+			_, err = tx.ExecContext(ctx,
+				`INSERT INTO wxkit_dedup (key, done, reply, expires_at) VALUES (?, 0, NULL, ?)
+				 ON CONFLICT (key) DO UPDATE SET done = 0, reply = NULL, expires_at = excluded.expires_at
+				 WHERE wxkit_dedup.expires_at <= ?`,
+				r.key, r.expires.UnixMilli(), now)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// flusher writes the keys completed in exclusive mode behind, and drops
+// expired keys from memory.
+func (d *Dedup) flusher() {
+	defer close(d.done)
+	t := time.NewTicker(writeBehind)
+	defer t.Stop()
+	sweep := time.Now()
+	for {
+		select {
+		case <-d.stop:
+			d.flush()
+			return
+		case <-t.C:
+		case <-d.kick:
+		}
+		d.flush()
+		if time.Since(sweep) > time.Second {
+			sweep = time.Now()
+			d.sweepMemory()
+		}
+	}
+}
+
+// flush writes the dirty keys.
+func (d *Dedup) flush() {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if !d.exclusive {
+		return
+	}
+	d.memMu.Lock()
+	if len(d.dirty) == 0 {
+		d.memMu.Unlock()
+		return
+	}
+	batch := make([]dedupRow, 0, len(d.dirty))
+	for k := range d.dirty {
+		if c := d.mem[k]; c != nil && c.done {
+			batch = append(batch, dedupRow{k, true, c.reply, c.expires})
+		}
+	}
+	clear(d.dirty)
+	d.memMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.writeRows(ctx, batch); err != nil {
+		// Keep them for the next flush.
+		d.memMu.Lock()
+		for _, r := range batch {
+			if d.dirty != nil {
+				d.dirty[r.key] = struct{}{}
+			}
+		}
+		d.memMu.Unlock()
+	}
+}
+
+func (d *Dedup) sweepMemory() {
+	now := d.now()
+	d.memMu.Lock()
+	defer d.memMu.Unlock()
+	for k, c := range d.mem {
+		if !now.Before(c.expires) {
+			delete(d.mem, k)
+		}
+	}
+}
+
+// close stops the heartbeat and the flusher (writing what is dirty).
+func (d *Dedup) close() {
+	d.closed.Do(func() {
+		if d.pres == nil {
+			return
+		}
+		d.pres.close()
+		close(d.stop)
+		<-d.done
+	})
+}
+
+// Exclusive reports whether this process holds its claims in memory (it
+// is the only one using the file for dedup).
+func (d *Dedup) Exclusive() bool {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.exclusive
+}
+
 // Claim implements webhook.DedupStore.
 func (d *Dedup) Claim(ctx context.Context, key string, ttl time.Duration) (webhook.Claim, error) {
+	if err := ctx.Err(); err != nil {
+		return webhook.Claim{}, fmt.Errorf("sqlite: dedup: %w", err)
+	}
+	d.start(ctx)
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.exclusive {
+		return d.memClaim(key, ttl), nil
+	}
+	return d.sqlClaim(ctx, key, ttl)
+}
+
+func (d *Dedup) memClaim(key string, ttl time.Duration) webhook.Claim {
+	now := d.now()
+	d.memMu.Lock()
+	defer d.memMu.Unlock()
+	c := d.mem[key]
+	if c == nil || !now.Before(c.expires) {
+		d.mem[key] = &memClaim{expires: now.Add(ttl)}
+		return webhook.Claim{State: webhook.ClaimOwned}
+	}
+	if c.done {
+		return webhook.Claim{State: webhook.ClaimDone, Reply: c.reply}
+	}
+	return webhook.Claim{State: webhook.ClaimPending}
+}
+
+func (d *Dedup) sqlClaim(ctx context.Context, key string, ttl time.Duration) (webhook.Claim, error) {
 	if d.claims.Add(1)%SweepEvery == 0 {
 		d.Sweep(ctx)
 	}
@@ -83,8 +395,28 @@ func (d *Dedup) Claim(ctx context.Context, key string, ttl time.Duration) (webho
 
 // Complete implements webhook.DedupStore.
 func (d *Dedup) Complete(ctx context.Context, key string, reply []byte, ttl time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sqlite: dedup: %w", err)
+	}
+	d.start(ctx)
+	d.mu.RLock()
+	defer d.mu.RUnlock()
 	if reply == nil {
 		reply = []byte{}
+	}
+	if d.exclusive {
+		d.memMu.Lock()
+		d.mem[key] = &memClaim{done: true, reply: append([]byte(nil), reply...), expires: d.now().Add(ttl)}
+		d.dirty[key] = struct{}{}
+		n := len(d.dirty)
+		d.memMu.Unlock()
+		if n >= 256 {
+			select {
+			case d.kick <- struct{}{}:
+			default:
+			}
+		}
+		return nil
 	}
 	_, err := d.db.ExecContext(ctx,
 		`INSERT INTO wxkit_dedup (key, done, reply, expires_at) VALUES (?, 1, ?, ?)
@@ -98,6 +430,20 @@ func (d *Dedup) Complete(ctx context.Context, key string, reply []byte, ttl time
 
 // Release implements webhook.DedupStore: it deletes key only while pending.
 func (d *Dedup) Release(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sqlite: dedup: %w", err)
+	}
+	d.start(ctx)
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.exclusive {
+		d.memMu.Lock()
+		if c := d.mem[key]; c != nil && !c.done {
+			delete(d.mem, key)
+		}
+		d.memMu.Unlock()
+		return nil
+	}
 	if _, err := d.db.ExecContext(ctx, `DELETE FROM wxkit_dedup WHERE key = ? AND done = 0`, key); err != nil {
 		return fmt.Errorf("sqlite: dedup release %q: %w", key, err)
 	}
@@ -105,7 +451,8 @@ func (d *Dedup) Release(ctx context.Context, key string) error {
 }
 
 // Sweep deletes expired keys and returns how many it deleted. Claim calls
-// it every SweepEvery claims; call it yourself to sweep on a schedule.
+// it every SweepEvery shared claims; call it yourself to sweep on a
+// schedule.
 func (d *Dedup) Sweep(ctx context.Context) (int64, error) {
 	res, err := d.db.ExecContext(ctx, `DELETE FROM wxkit_dedup WHERE expires_at <= ?`, d.now().UnixMilli())
 	if err != nil {

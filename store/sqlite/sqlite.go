@@ -27,6 +27,20 @@ type DB struct {
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // see prepared
+
+	presenceInterval time.Duration // WithPresenceInterval
+	dedupOnce        sync.Once
+	dedup            *Dedup // DB.Dedup
+}
+
+// Close stops the dedup store's heartbeat (removing this process from the
+// file's presence table and writing its pending keys) and closes the
+// database.
+func (db *DB) Close() error {
+	if db.dedup != nil {
+		db.dedup.close()
+	}
+	return db.DB.Close()
 }
 
 // An Option configures Open.

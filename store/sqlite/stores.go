@@ -24,4 +24,10 @@ func (db *DB) TokenStore() token.Store { return &TokenStore{db: db, now: db.now}
 
 // Dedup returns the webhook.DedupStore on db's tables (a *Dedup). It does
 // not migrate: call Migrate first.
-func (db *DB) Dedup() webhook.DedupStore { return &Dedup{db: db, now: db.now} }
+//
+// Every call returns the same store: it tracks, with the other processes
+// on the file, whether this process may keep its claims in memory.
+func (db *DB) Dedup() webhook.DedupStore {
+	db.dedupOnce.Do(func() { db.dedup = &Dedup{db: db, now: db.now} })
+	return db.dedup
+}
