@@ -16,6 +16,11 @@ import (
 // DB is a SQLite database opened by Open. It embeds *sql.DB: stores in this
 // package run their SQL through it. Path is the file it was opened on
 // (":memory:" for an in-memory database).
+//
+// A DB is store.Users, store.Sessions, store.OAuthStates,
+// store.MessageLog, store.Outbox, store.Migrator and store.Pinger, on the
+// tables of its migrations (call Migrate before using it). It is safe for
+// concurrent use, and processes that open one file share its data.
 type DB struct {
 	*sql.DB
 	Path string
