@@ -54,6 +54,9 @@ type Config struct {
 	// VerifyFiles are the domain verification files served at the root,
 	// name → content: {"MP_verify_abc.txt": "abc"}.
 	VerifyFiles map[string]string `yaml:"verify_files"`
+
+	// OpsConfig holds metrics_listen and limits (config_ops.go).
+	OpsConfig `yaml:",inline"`
 }
 
 // WeChatConfig holds the base URLs of the platform's hosts. Point them all
@@ -345,6 +348,9 @@ func (c *Config) Normalize() error {
 		seen[c.Apps[i].AppID] = true
 	}
 	if err := c.normalizeWeb(); err != nil {
+		return err
+	}
+	if err := c.normalizeOps(); err != nil {
 		return err
 	}
 	return nil

@@ -36,6 +36,8 @@ import (
 //	GET      /api/me          the session's user as JSON (401 without a session)
 //	GET      /jssdk/config    wx.config for a page on the app's jssdk.domains
 //	GET      /MP_verify_*.txt the domain-verification files of verify_files
+//	GET      /metrics         Prometheus metrics (on metrics_listen instead,
+//	                          when set; see ops.go)
 //
 // Apps with a secret also get their custom menu (apps[].menu) synced at
 // start (by one instance of a cluster), and replies that miss the webhook
@@ -65,6 +67,9 @@ type Gateway struct {
 	webhooks map[string]*webhook.Server
 	tokenSvc *tokenService
 	web      *webState // web login, JS-SDK, menus, late replies (oauth.go)
+
+	ops     *ops         // metrics, request ids, rate limits (ops.go)
+	handler http.Handler // mux behind ops.handler (request ids)
 
 	mu  sync.Mutex
 	srv *http.Server
@@ -119,6 +124,7 @@ func New(ctx context.Context, cfg *Config, logger *slog.Logger, opts ...Option) 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	logger = slog.New(newRequestIDHandler(logger.Handler())) // request_id on request log lines (requestid.go)
 	g := &Gateway{
 		cfg:      cfg,
 		logger:   logger,
@@ -130,6 +136,7 @@ func New(ctx context.Context, cfg *Config, logger *slog.Logger, opts ...Option) 
 	for _, o := range opts {
 		o(g)
 	}
+	g.ops = newOps(cfg, logger, g.now) // ops.go
 	if g.stores == nil {
 		st, err := OpenStores(ctx, cfg.Store, cfg.Redis, StoreOptions{Logger: logger})
 		if err != nil {
@@ -143,12 +150,13 @@ func New(ctx context.Context, cfg *Config, logger *slog.Logger, opts ...Option) 
 			"every instance must sign login states with the same key (or set WXKIT_OAUTH_SECRET)")
 	}
 	if mode := cfg.Webhook.MessageLog; mode != LogOff {
-		g.msgLog = newMessageLog(g.stores.Messages, mode, 0, logger, g.now, logHooks{})
+		g.msgLog = newMessageLog(g.stores.Messages, mode, 0, logger, g.now, g.ops.metrics.messageLogHooks()) // metrics.go
 	}
 	if err := g.buildRoutes(); err != nil {
 		g.Close()
 		return nil, err
 	}
+	g.handler = g.ops.handler(g.mux) // ops.go
 	return g, nil
 }
 
@@ -165,6 +173,8 @@ func (g *Gateway) buildRoutes() error {
 		apps:      make(map[string]*appTokens, len(g.cfg.Apps)),
 		logger:    g.logger,
 		now:       g.now,
+
+		invalidations: g.ops.invalidations, // ratelimit.go
 	}
 	g.startLateReplies()
 	for i := range g.cfg.Apps {
@@ -189,7 +199,8 @@ func (g *Gateway) buildRoutes() error {
 				// Dedup keys ("msg:<MsgId>", "evt:…") are unique per
 				// account, not across accounts: scope them by app.
 				shared := prefixedDedup{prefix: a.AppID + ":", inner: g.stores.Dedup}
-				srv.Dedup = &tieredDedup{local: &webhook.MemoryDedup{}, shared: shared, logger: srv.Logger}
+				srv.Dedup = &tieredDedup{local: &webhook.MemoryDedup{}, shared: shared, logger: srv.Logger,
+					storeError: g.ops.metrics.storeErrorFunc(storeDedup)} // metrics.go
 			} else {
 				srv.Dedup = &webhook.MemoryDedup{}
 			}
@@ -197,6 +208,7 @@ func (g *Gateway) buildRoutes() error {
 			srv.Dedup = &webhook.MemoryDedup{}
 		case DedupOff:
 		}
+		srv.Observer = g.ops.metrics.pushObserver(a.AppID) // metrics.go
 		g.wireLateReply(a, srv)
 		if err := srv.Init(); err != nil {
 			return fmt.Errorf("apps[%d]: %w", i, err)
@@ -207,11 +219,11 @@ func (g *Gateway) buildRoutes() error {
 		if a.Secret != "" {
 			popts := []token.ProviderOption{token.WithBaseURL(g.cfg.WeChat.APIBase), token.WithHTTPClient(g.client), token.WithClock(g.now)}
 			copts := []token.CacheOption{token.WithLogger(g.logger), token.WithClock(g.now)}
-			store := markedStore{g.stores.Tokens}
+			store := markedStore{g.ops.metrics.tokenStore(storeTokens, g.stores.Tokens)} // metrics.go
 			access := token.NewCachedSource(store, token.AccessTokenKey(a.AppID),
-				token.NewStableTokenProvider(a.AppID, a.Secret, popts...), copts...)
+				g.ops.metrics.countFetches(a.AppID, token.KindAccessToken, token.NewStableTokenProvider(a.AppID, a.Secret, popts...)), copts...) // metrics.go
 			ticket := token.NewCachedSource(store, token.JSAPITicketKey(a.AppID),
-				token.NewJSAPITicketProvider(access, popts...), copts...)
+				g.ops.metrics.countFetches(a.AppID, token.KindJSAPITicket, token.NewJSAPITicketProvider(access, popts...)), copts...) // metrics.go
 			g.tokenSvc.apps[a.AppID] = &appTokens{access: access, ticket: ticket}
 		} else {
 			g.tokenSvc.apps[a.AppID] = &appTokens{}
@@ -219,18 +231,19 @@ func (g *Gateway) buildRoutes() error {
 	}
 	if g.cfg.TokenService.Secret != "" {
 		g.mux.Handle("/token/{appid}", g.tokenSvc)
-		g.mux.HandleFunc("/token/{appid}/invalidate", g.tokenSvc.serveInvalidate)
+		g.mux.Handle("/token/{appid}/invalidate", g.ops.limitJSON(g.tokenSvc.serveInvalidate)) // ops.go
 	}
 	if err := g.registerWebRoutes(); err != nil {
 		return err
 	}
 	g.mux.HandleFunc("GET /healthz", g.healthz)
 	g.mux.HandleFunc("GET /readyz", g.readyz)
+	g.ops.registerRoutes(g.mux) // GET /metrics, unknown /wx/{appid} (ops.go)
 	return nil
 }
 
 // Handler returns the gateway's routes as one http.Handler.
-func (g *Gateway) Handler() http.Handler { return g.mux }
+func (g *Gateway) Handler() http.Handler { return g.handler }
 
 // Config returns the configuration the gateway was built with.
 func (g *Gateway) Config() *Config { return g.cfg }
@@ -277,6 +290,10 @@ func (g *Gateway) Listen() error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	if err := g.ops.listenMetrics(); err != nil { // ops.go
+		ln.Close()
+		return err
+	}
 	g.ln = ln
 	return nil
 }
@@ -311,7 +328,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 	g.mu.Lock()
 	srv := &http.Server{
-		Handler:           g.mux,
+		Handler:           g.handler, // ops.go
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -324,6 +341,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	g.mu.Unlock()
 
 	defer g.startMenuSync(ctx)()
+	defer g.ops.serveMetrics()() // ops.go
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	g.logger.Info("gateway: serving", slog.String("addr", ln.Addr().String()), slog.Int("apps", len(g.cfg.Apps)),
@@ -382,6 +400,9 @@ func (g *Gateway) Close() error {
 			g.ln.Close()
 		}
 		g.mu.Unlock()
+		if g.ops != nil {
+			g.ops.close() // ops.go
+		}
 		g.drain(context.Background())
 		g.closeErr = g.closeStores()
 	})

@@ -117,6 +117,7 @@ func (g *Gateway) startLateReplies() {
 		retry:  backoffSchedule(lateReplyRetries...),
 		now:    g.now,
 		logger: g.logger,
+		hooks:  g.ops.metrics.drainHooks(), // metrics.go
 	}
 	g.late.start()
 }

@@ -83,8 +83,8 @@ func (g *Gateway) registerWebRoutes() error {
 	w.returnHosts = append([]string{strings.ToLower(pub.Host)}, g.cfg.OAuth.AllowedReturnHosts...)
 	g.web = w
 
-	g.mux.HandleFunc("GET /oauth/login", w.serveLogin)
-	g.mux.HandleFunc("GET /oauth/callback", w.serveCallback)
+	g.mux.Handle("GET /oauth/login", g.ops.limitOAuth("/oauth/login", w.serveLogin))          // ratelimit.go
+	g.mux.Handle("GET /oauth/callback", g.ops.limitOAuth("/oauth/callback", w.serveCallback)) // ratelimit.go
 	g.mux.HandleFunc("POST /oauth/logout", w.serveLogout)
 	g.mux.HandleFunc("GET /api/me", w.serveMe)
 	g.mux.HandleFunc("GET /jssdk/config", w.serveJSSDKConfig)
@@ -127,7 +127,8 @@ func (w *webState) mpClient(appID string) (*mp.Client, error) {
 	c, err := mp.NewClient(appID, "",
 		mp.WithTokenSource(access), mp.WithTicketSource(ticket),
 		mp.WithBaseURL(w.cfg.WeChat.APIBase), mp.WithHTTPClient(w.g.client),
-		mp.WithLogger(w.logger.With(slog.String("appid", appID))))
+		mp.WithLogger(w.logger.With(slog.String("appid", appID))),
+		mp.WithAPIErrorHook(w.g.ops.metrics.apiError)) // metrics.go
 	if err != nil {
 		return nil, err
 	}

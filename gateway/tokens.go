@@ -28,6 +28,8 @@ type tokenService struct {
 	apps      map[string]*appTokens
 	logger    *slog.Logger
 	now       func() time.Time
+
+	invalidations *invalidateGate // limits.token_invalidate_interval (ratelimit.go)
 }
 
 // secretMatches reports whether the Authorization header carries the
@@ -139,6 +141,12 @@ func (s *tokenService) serveInvalidate(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil || bad == "" {
 		writeJSON(w, http.StatusBadRequest, tokenError{ErrCode: 47001, ErrMsg: `body must be {"access_token": "..."} or, for type=jsapi_ticket, {"ticket": "..."}`})
+		return
+	}
+	if ok, wait := s.invalidations.allow(appID, kind); !ok { // ratelimit.go
+		s.logger.LogAttrs(r.Context(), slog.LevelWarn, "token service: invalidation within limits.token_invalidate_interval of the last; keeping the current token",
+			slog.String("appid", appID), slog.String("type", string(kind)), slog.Duration("retry_after", wait))
+		writeJSON(w, http.StatusOK, tokenError{ErrCode: 0, ErrMsg: "ok"})
 		return
 	}
 	if err := src.Invalidate(r.Context(), &token.Token{Value: bad}); err != nil {

@@ -71,6 +71,7 @@ func newWebEnv(t *testing.T, edit func(cfg *Config, ecfg *emulator.Config)) *web
 		Store:     "sqlite://" + filepath.Join(t.TempDir(), "gw.db"),
 		Webhook:   WebhookConfig{Timeout: Duration(300 * time.Millisecond)},
 		OAuth:     OAuthConfig{Secret: testOAuthSecret},
+		OpsConfig: OpsConfig{Limits: LimitsConfig{OAuthPerMinute: -1}}, // tests log in many times from one address
 		Apps: []AppConfig{{
 			AppID:          ea.AppID,
 			Secret:         ea.Secret,

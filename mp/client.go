@@ -92,6 +92,7 @@ func NewClient(appID, secret string, opts ...Option) (*Client, error) {
 			HTTPClient: cfg.hc,
 			Tokens:     cfg.tokens,
 			Logger:     cfg.logger,
+			OnAPIError: cfg.onError,
 		},
 	}
 	c.common.client = c

@@ -24,6 +24,7 @@ type config struct {
 	store   token.Store
 	logger  *slog.Logger
 	menu    *menuLimitsValue
+	onError func(errcode int)
 }
 
 // WithHTTPClient sets the *http.Client used for API calls and token fetches
@@ -123,6 +124,22 @@ func WithMenuLimits(l MenuLimits) Option {
 func WithoutMenuValidation() Option {
 	return func(c *config) error {
 		c.menu = &menuLimitsValue{off: true}
+		return nil
+	}
+}
+
+// WithAPIErrorHook makes the client call f with the errcode of every API
+// reply that carries a non-zero errcode, once per reply (a retried call
+// reports each failed attempt), for metrics such as a counter by errcode. f
+// runs on the caller's goroutine and must not block. Replies of the token
+// and ticket providers are not API calls of the client and are not
+// reported.
+func WithAPIErrorHook(f func(errcode int)) Option {
+	return func(c *config) error {
+		if f == nil {
+			return errors.New("mp: WithAPIErrorHook: nil function")
+		}
+		c.onError = f
 		return nil
 	}
 }

@@ -49,14 +49,14 @@ func (pb *pushBuf) release() {
 }
 
 // servePush answers a POST: verify, decrypt, parse, dedup, handle, record,
-// render, encrypt, write.
-func (s *Server) servePush(w http.ResponseWriter, r *http.Request) {
+// render, encrypt, write. It returns how it answered (for the Observer).
+func (s *Server) servePush(w http.ResponseWriter, r *http.Request) Outcome {
 	pb := bufPool.Get().(*pushBuf)
 	defer pb.release()
 
 	m, encrypted, ok := s.readPush(w, r, pb)
 	if !ok {
-		return
+		return OutcomeRejected
 	}
 
 	// The deadline context of a Handler that may answer at once is armed
@@ -84,25 +84,30 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request) {
 				s.cfg.logger.LogAttrs(r.Context(), slog.LevelWarn, "webhook: duplicate delivery still in flight at deadline; answered success",
 					slog.String("dedup_key", key))
 				s.writeReply(w, pb, nil, false)
-				return
+				return OutcomeDuplicate
 			}
 		}
 		if err != nil {
 			s.cfg.logger.LogAttrs(r.Context(), slog.LevelError, "webhook: dedup store failed",
 				slog.String("dedup_key", key), slog.String("error", err.Error()))
 			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-			return
+			return OutcomeError
 		}
 		if cl.State == ClaimDone {
 			s.cfg.logger.LogAttrs(r.Context(), slog.LevelDebug, "webhook: duplicate delivery answered from dedup store",
 				slog.String("dedup_key", key))
 			s.writeReply(w, pb, cl.Reply, encrypted)
-			return
+			return OutcomeDuplicate
 		}
 	}
 
 	var plain []byte
-	if reply := s.call(ctx, m); reply != nil {
+	outcome := OutcomeReplied
+	reply, late := s.call(ctx, m)
+	if late {
+		outcome = OutcomeLate
+	}
+	if reply != nil {
 		out, err := message.AppendReply(pb.out[:0], m.FromUserName, m.ToUserName, s.now().Unix(), reply)
 		if err != nil {
 			s.cfg.logger.LogAttrs(r.Context(), slog.LevelError, "webhook: rendering reply failed; answered success",
@@ -127,6 +132,7 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request) {
 				s.cfg.logger.LogAttrs(r.Context(), slog.LevelDebug, "webhook: message recorded by another delivery; answered its reply",
 					slog.String("dedup_key", key))
 				plain = recorded
+				outcome = OutcomeDuplicate
 			}
 		} else {
 			err = s.Recorder.Record(sctx, m, plain)
@@ -141,7 +147,7 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-			return
+			return OutcomeError
 		}
 	}
 	if key != "" {
@@ -151,6 +157,7 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.writeReply(w, pb, plain, encrypted)
+	return outcome
 }
 
 // readPush validates the request and returns the parsed message, or writes
@@ -410,14 +417,14 @@ func (c *call) put() {
 
 // call runs the Handler under ctx (the request's context with the
 // deadline) and returns its reply, or nil when it failed, panicked or missed
-// the deadline (the late reply then goes to LateReply from the Handler's
-// goroutine). An ImmediateHandler that answers at once is called on this
+// the deadline (late is then true, and the late reply goes to LateReply
+// from the Handler's goroutine). An ImmediateHandler that answers at once is called on this
 // goroutine; one that does not gets a context.WithDeadline in place of the
 // reqCtx.
-func (s *Server) call(ctx context.Context, m *message.Message) message.Reply {
+func (s *Server) call(ctx context.Context, m *message.Message) (reply message.Reply, late bool) {
 	if ih := s.cfg.immediate; ih != nil {
 		if r, ok, err := s.immediate(ctx, ih, m); ok {
-			return s.outcome(ctx, m, r, err)
+			return s.outcome(ctx, m, r, err), false
 		}
 		if rc, ok := ctx.(*reqCtx); ok {
 			// The Handler gets a standard deadline context.
@@ -437,13 +444,13 @@ func (s *Server) call(ctx context.Context, m *message.Message) message.Reply {
 				slog.String("msg_type", string(m.MsgType)),
 				slog.String("event", string(m.Event)),
 				slog.Duration("timeout", s.cfg.timeout))
-			return nil
+			return nil, true
 		}
 		<-c.done
 	}
 	reply, err := c.reply, c.err
 	c.put()
-	return s.outcome(ctx, m, reply, err)
+	return s.outcome(ctx, m, reply, err), false
 }
 
 // outcome is the reply to write for a Handler's answer: nil after an error

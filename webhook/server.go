@@ -163,6 +163,9 @@ type Server struct {
 	Recorder Recorder
 	// LateReply, when set, receives replies that missed the deadline.
 	LateReply LateReplyFunc
+	// Observer, when set, is told the outcome and duration of every POST
+	// (metrics); see Observer.
+	Observer Observer
 
 	// Timeout is the Handler deadline; zero means DefaultTimeout.
 	Timeout time.Duration
@@ -300,7 +303,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case http.MethodPost:
-		s.servePush(w, r)
+		s.servePost(w, r)
 	case http.MethodGet:
 		s.serveHandshake(w, r)
 	default:

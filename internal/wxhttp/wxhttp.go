@@ -61,6 +61,12 @@ type Client struct {
 	// Logger receives a debug line per retry; nil discards. Tokens are
 	// never logged.
 	Logger *slog.Logger
+	// OnAPIError, when set, is called with the errcode of every reply
+	// WeChat answers with a non-zero errcode (whatever the HTTP status),
+	// once per reply: a call that is retried (token rejected, system busy)
+	// reports each failed attempt. It runs on the caller's goroutine and
+	// must not block (count a metric).
+	OnAPIError func(errcode int)
 }
 
 // New returns a Client for baseURL (a missing trailing slash is added) that
@@ -363,6 +369,7 @@ func (c *Client) send(req *http.Request, check func(*http.Response, []byte, stri
 		if err == nil {
 			return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}, nil
 		}
+		c.reportAPIError(err)
 		err = Scrub(err, secret)
 		switch {
 		case tok != nil && inv != nil && !tokenRetried && wxkit.IsTokenRejected(err):
