@@ -41,6 +41,60 @@ func TestMemoryDedupBounded(t *testing.T) {
 	}
 }
 
+func TestMemoryDedupBoundedByBytes(t *testing.T) {
+	// Room for about 10 keys with 1 KiB replies.
+	d := &webhook.MemoryDedup{MaxBytes: 10 * (1024 + 100)}
+	ctx := t.Context()
+	reply := make([]byte, 1024)
+	for i := range 1000 {
+		key := fmt.Sprint("msg:", i)
+		if c, _ := d.Claim(ctx, key, time.Hour); c.State != webhook.ClaimOwned {
+			t.Fatalf("%s: %v", key, c.State)
+		}
+		if err := d.Complete(ctx, key, reply, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if b := d.Bytes(); b > d.MaxBytes {
+			t.Fatalf("after %d keys Bytes = %d, over MaxBytes %d", i+1, b, d.MaxBytes)
+		}
+	}
+	if n := d.Len(); n < 5 || n > 10 {
+		t.Errorf("Len = %d, want the newest 5..10 keys within the byte bound", n)
+	}
+	if c, _ := d.Claim(ctx, "msg:999", time.Hour); c.State != webhook.ClaimDone {
+		t.Errorf("the newest key: %v, want done (kept)", c.State)
+	}
+	if c, _ := d.Claim(ctx, "msg:0", time.Hour); c.State != webhook.ClaimOwned {
+		t.Errorf("the oldest key: %v, want owned (dropped)", c.State)
+	}
+	// Releasing and expiring give the bytes back.
+	d2 := &webhook.MemoryDedup{}
+	d2.Claim(ctx, "k", time.Hour)
+	d2.Release(ctx, "k")
+	if b := d2.Bytes(); b != 0 {
+		t.Errorf("Bytes after Claim and Release = %d, want 0", b)
+	}
+}
+
+func TestMemoryDedupRange(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	d := &webhook.MemoryDedup{Now: func() time.Time { return now }}
+	ctx := t.Context()
+	d.Claim(ctx, "pending", time.Minute)
+	d.Claim(ctx, "done", time.Minute)
+	d.Complete(ctx, "done", []byte("r"), time.Minute)
+	d.Claim(ctx, "short", time.Second)
+	now = now.Add(2 * time.Second) // "short" has expired
+	var got []string
+	d.Range(func(key string, done bool, reply []byte, _ time.Time) bool {
+		got = append(got, fmt.Sprintf("%s:%v:%s", key, done, reply))
+		return true
+	})
+	if want := []string{"pending:false:", "done:true:r"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Range = %v, want %v (oldest first, expired skipped)", got, want)
+	}
+}
+
 func TestMemoryDedupTTL(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	d := &webhook.MemoryDedup{Now: func() time.Time { return now }}

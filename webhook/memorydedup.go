@@ -11,15 +11,28 @@ import (
 // is comfortably more than the live keys.
 const DefaultMemoryDedupSize = 100_000
 
+// DefaultMemoryDedupBytes is the memory a MemoryDedup may hold for its keys
+// and replies when MaxBytes is zero (32 MiB): about 40 000 keys with
+// 600-byte replies. WeChat retries a push within about 15 s, so the keys
+// dropped first (the oldest) are the least likely to be asked again.
+const DefaultMemoryDedupBytes = 32 << 20
+
+// entryOverhead approximates the memory of one key beyond its bytes (map
+// slot, entry, queue slot).
+const entryOverhead = 96
+
 // MemoryDedup is a DedupStore in process memory, for a single instance. It
-// holds at most MaxEntries keys (DefaultMemoryDedupSize when zero), dropping
-// the oldest claims first when full, and forgets a key when its ttl has
-// passed. It implements DedupWaiter, so a retry waiting for the first
-// delivery wakes as soon as that completes. The zero value is ready to use;
-// Now, when set, replaces time.Now (for tests). Do not copy a MemoryDedup
-// after first use.
+// holds at most MaxEntries keys (DefaultMemoryDedupSize when zero) and
+// MaxBytes of keys and replies (DefaultMemoryDedupBytes when zero; each key
+// counts its length, its reply's and entryOverhead bytes), dropping the
+// oldest claims first when over either bound, and forgets a key when its
+// ttl has passed. It implements DedupWaiter, so a retry waiting for the
+// first delivery wakes as soon as that completes. The zero value is ready
+// to use; Now, when set, replaces time.Now (for tests). Do not copy a
+// MemoryDedup after first use.
 type MemoryDedup struct {
 	MaxEntries int
+	MaxBytes   int64
 	Now        func() time.Time
 
 	mu      sync.Mutex
@@ -27,6 +40,7 @@ type MemoryDedup struct {
 	queue   []queued // claim order, oldest at head
 	head    int
 	gen     uint64
+	bytes   int64 // held by entries (see entryOverhead)
 }
 
 // dedupEntry is stored by value: no allocation per key beyond the map's.
@@ -58,6 +72,15 @@ func (d *MemoryDedup) max() int {
 	}
 	return DefaultMemoryDedupSize
 }
+
+func (d *MemoryDedup) maxBytes() int64 {
+	if d.MaxBytes > 0 {
+		return d.MaxBytes
+	}
+	return DefaultMemoryDedupBytes
+}
+
+func entrySize(key string, reply []byte) int64 { return int64(len(key)+len(reply)) + entryOverhead }
 
 // Claim implements DedupStore.
 func (d *MemoryDedup) Claim(ctx context.Context, key string, ttl time.Duration) (Claim, error) {
@@ -91,6 +114,7 @@ func (d *MemoryDedup) insert(key string, e dedupEntry, now time.Time) {
 	d.gen++
 	e.gen = d.gen
 	d.entries[key] = e
+	d.bytes += entrySize(key, e.reply)
 	d.queue = append(d.queue, queued{key, e.gen})
 	d.evict(now)
 }
@@ -99,6 +123,7 @@ func (d *MemoryDedup) insert(key string, e dedupEntry, now time.Time) {
 // evict pops it.
 func (d *MemoryDedup) drop(key string, e dedupEntry) {
 	delete(d.entries, key)
+	d.bytes -= entrySize(key, e.reply)
 	if e.wake != nil {
 		close(e.wake)
 	}
@@ -111,7 +136,7 @@ func (d *MemoryDedup) evict(now time.Time) {
 		q := d.queue[d.head]
 		e, live := d.entries[q.key]
 		live = live && e.gen == q.gen
-		if live && len(d.entries) <= d.max() && now.Before(e.expires) {
+		if live && len(d.entries) <= d.max() && d.bytes <= d.maxBytes() && now.Before(e.expires) {
 			break
 		}
 		if live {
@@ -148,6 +173,7 @@ func (d *MemoryDedup) Complete(ctx context.Context, key string, reply []byte, tt
 	if e.wake != nil {
 		close(e.wake)
 	}
+	d.bytes += int64(len(cp) - len(e.reply))
 	e.done, e.reply, e.expires, e.wake = true, cp, now.Add(ttl), nil
 	d.entries[key] = e
 	d.evict(now)
@@ -206,4 +232,30 @@ func (d *MemoryDedup) Len() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return len(d.entries)
+}
+
+// Bytes returns the memory the keys and replies hold, as counted against
+// MaxBytes.
+func (d *MemoryDedup) Bytes() int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.bytes
+}
+
+// Range calls f for each unexpired key, oldest claim first, until f
+// returns false: done reports whether the key is completed (with reply), else
+// it is pending. f must not call the MemoryDedup.
+func (d *MemoryDedup) Range(f func(key string, done bool, reply []byte, expires time.Time) bool) {
+	now := d.now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, q := range d.queue[d.head:] {
+		e, ok := d.entries[q.key]
+		if !ok || e.gen != q.gen || !now.Before(e.expires) {
+			continue
+		}
+		if !f(q.key, e.done, e.reply, e.expires) {
+			return
+		}
+	}
 }

@@ -21,7 +21,8 @@ import (
 // one of several concurrent deliveries (in any process) owns it.
 //
 // Exclusive mode: while this process is the only one using the file for
-// dedup (see presence.go), claims are answered from memory with no I/O,
+// dedup (see presence.go), claims are answered from memory with no I/O (a
+// webhook.MemoryDedup, bounded in keys and bytes),
 // and completed keys are written to wxkit_dedup behind, within 50 ms, so
 // that a restarted process (which loads the unexpired keys at its first
 // claim) and any process that joins later find them. A kill -9 loses the
@@ -44,21 +45,14 @@ type Dedup struct {
 	mu        sync.RWMutex // RLock: one operation; Lock: a mode switch
 	exclusive bool         // under mu
 
+	mem   *webhook.MemoryDedup // exclusive mode (bounded: see webhook.MemoryDedup)
 	memMu sync.Mutex
-	mem   map[string]*memClaim // exclusive mode, under memMu
-	dirty map[string]struct{}  // completed in memory, not yet written
+	dirty map[string]dedupRow // completed in memory, not yet written; under memMu
 
 	kick   chan struct{}
 	stop   chan struct{}
 	done   chan struct{}
 	closed sync.Once
-}
-
-// memClaim is a key in exclusive mode.
-type memClaim struct {
-	done    bool
-	reply   []byte
-	expires time.Time
 }
 
 var _ webhook.DedupStore = (*Dedup)(nil)
@@ -158,12 +152,13 @@ func (d *Dedup) onTick(others []peer) {
 
 // load reads the unexpired keys of the table into memory.
 func (d *Dedup) load(ctx context.Context) error {
-	rows, err := d.db.QueryContext(ctx, `SELECT key, done, reply, expires_at FROM wxkit_dedup WHERE expires_at > ?`, d.now().UnixMilli())
+	now := d.now()
+	rows, err := d.db.QueryContext(ctx, `SELECT key, done, reply, expires_at FROM wxkit_dedup WHERE expires_at > ? ORDER BY expires_at`, now.UnixMilli())
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	mem := make(map[string]*memClaim)
+	mem := &webhook.MemoryDedup{Now: d.now}
 	for rows.Next() {
 		var key string
 		var done int
@@ -172,13 +167,17 @@ func (d *Dedup) load(ctx context.Context) error {
 		if err := rows.Scan(&key, &done, &reply, &exp); err != nil {
 			return err
 		}
-		mem[key] = &memClaim{done: done == 1, reply: reply, expires: time.UnixMilli(exp)}
+		ttl := time.UnixMilli(exp).Sub(now)
+		mem.Claim(ctx, key, ttl)
+		if done == 1 {
+			mem.Complete(ctx, key, reply, ttl)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
 	d.memMu.Lock()
-	d.mem, d.dirty = mem, make(map[string]struct{})
+	d.mem, d.dirty = mem, make(map[string]dedupRow)
 	d.memMu.Unlock()
 	return nil
 }
@@ -186,15 +185,11 @@ func (d *Dedup) load(ctx context.Context) error {
 // spill writes every key held in memory (completed and pending) to the
 // table, before the switch to shared mode.
 func (d *Dedup) spill(ctx context.Context) error {
-	d.memMu.Lock()
 	var batch []dedupRow
-	now := d.now()
-	for k, c := range d.mem {
-		if now.Before(c.expires) {
-			batch = append(batch, dedupRow{k, c.done, c.reply, c.expires})
-		}
-	}
-	d.memMu.Unlock()
+	d.mem.Range(func(key string, done bool, reply []byte, expires time.Time) bool {
+		batch = append(batch, dedupRow{key, done, reply, expires})
+		return true
+	})
 	return d.writeRows(ctx, batch)
 }
 
@@ -244,7 +239,6 @@ func (d *Dedup) flusher() {
 	defer close(d.done)
 	t := time.NewTicker(writeBehind)
 	defer t.Stop()
-	sweep := time.Now()
 	for {
 		select {
 		case <-d.stop:
@@ -254,10 +248,6 @@ func (d *Dedup) flusher() {
 		case <-d.kick:
 		}
 		d.flush()
-		if time.Since(sweep) > time.Second {
-			sweep = time.Now()
-			d.sweepMemory()
-		}
 	}
 }
 
@@ -274,35 +264,22 @@ func (d *Dedup) flush() {
 		return
 	}
 	batch := make([]dedupRow, 0, len(d.dirty))
-	for k := range d.dirty {
-		if c := d.mem[k]; c != nil && c.done {
-			batch = append(batch, dedupRow{k, true, c.reply, c.expires})
-		}
+	for _, r := range d.dirty {
+		batch = append(batch, r)
 	}
 	clear(d.dirty)
 	d.memMu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := d.writeRows(ctx, batch); err != nil {
-		// Keep them for the next flush.
+		// Keep them for the next flush, unless newer ones replaced them.
 		d.memMu.Lock()
 		for _, r := range batch {
-			if d.dirty != nil {
-				d.dirty[r.key] = struct{}{}
+			if _, ok := d.dirty[r.key]; !ok && d.dirty != nil {
+				d.dirty[r.key] = r
 			}
 		}
 		d.memMu.Unlock()
-	}
-}
-
-func (d *Dedup) sweepMemory() {
-	now := d.now()
-	d.memMu.Lock()
-	defer d.memMu.Unlock()
-	for k, c := range d.mem {
-		if !now.Before(c.expires) {
-			delete(d.mem, k)
-		}
 	}
 }
 
@@ -335,24 +312,9 @@ func (d *Dedup) Claim(ctx context.Context, key string, ttl time.Duration) (webho
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if d.exclusive {
-		return d.memClaim(key, ttl), nil
+		return d.mem.Claim(ctx, key, ttl)
 	}
 	return d.sqlClaim(ctx, key, ttl)
-}
-
-func (d *Dedup) memClaim(key string, ttl time.Duration) webhook.Claim {
-	now := d.now()
-	d.memMu.Lock()
-	defer d.memMu.Unlock()
-	c := d.mem[key]
-	if c == nil || !now.Before(c.expires) {
-		d.mem[key] = &memClaim{expires: now.Add(ttl)}
-		return webhook.Claim{State: webhook.ClaimOwned}
-	}
-	if c.done {
-		return webhook.Claim{State: webhook.ClaimDone, Reply: c.reply}
-	}
-	return webhook.Claim{State: webhook.ClaimPending}
 }
 
 func (d *Dedup) sqlClaim(ctx context.Context, key string, ttl time.Duration) (webhook.Claim, error) {
@@ -405,9 +367,11 @@ func (d *Dedup) Complete(ctx context.Context, key string, reply []byte, ttl time
 		reply = []byte{}
 	}
 	if d.exclusive {
+		if err := d.mem.Complete(ctx, key, reply, ttl); err != nil {
+			return err
+		}
 		d.memMu.Lock()
-		d.mem[key] = &memClaim{done: true, reply: append([]byte(nil), reply...), expires: d.now().Add(ttl)}
-		d.dirty[key] = struct{}{}
+		d.dirty[key] = dedupRow{key, true, append([]byte(nil), reply...), d.now().Add(ttl)}
 		n := len(d.dirty)
 		d.memMu.Unlock()
 		if n >= 256 {
@@ -437,12 +401,7 @@ func (d *Dedup) Release(ctx context.Context, key string) error {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if d.exclusive {
-		d.memMu.Lock()
-		if c := d.mem[key]; c != nil && !c.done {
-			delete(d.mem, key)
-		}
-		d.memMu.Unlock()
-		return nil
+		return d.mem.Release(ctx, key)
 	}
 	if _, err := d.db.ExecContext(ctx, `DELETE FROM wxkit_dedup WHERE key = ? AND done = 0`, key); err != nil {
 		return fmt.Errorf("sqlite: dedup release %q: %w", key, err)
