@@ -94,6 +94,10 @@ type WebhookConfig struct {
 	// (default: written before the reply), "async" (written behind, in
 	// batches; a kill -9 loses the last ~50 ms) or "off".
 	MessageLog string `yaml:"message_log"`
+	// MessageLogRetention is how long logged messages are kept; older ones
+	// are deleted in the background, in small batches (default 720h, 30
+	// days; "0s" keeps them forever). A row takes about 1 KB.
+	MessageLogRetention *Duration `yaml:"message_log_retention"`
 }
 
 // Values of WebhookConfig.Dedup.
@@ -314,6 +318,13 @@ func (c *Config) Normalize() error {
 	case DedupStore, DedupMemory, DedupOff:
 	default:
 		return fmt.Errorf("webhook.dedup: %q is not store, memory or off", c.Webhook.Dedup)
+	}
+	if c.Webhook.MessageLogRetention == nil {
+		d := Duration(DefaultMessageLogRetention)
+		c.Webhook.MessageLogRetention = &d
+	}
+	if r := time.Duration(*c.Webhook.MessageLogRetention); r < 0 || (r > 0 && r < time.Hour) {
+		return fmt.Errorf("webhook.message_log_retention: %s must be 0s (keep forever) or at least 1h", r)
 	}
 	switch c.Webhook.MessageLog {
 	case "":

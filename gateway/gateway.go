@@ -61,6 +61,7 @@ type Gateway struct {
 	ownStores bool        // opened by New: closed by Close
 	msgLog    *messageLog // nil when webhook.message_log is off
 	late      *drainer    // late replies (latereply.go)
+	prune     *pruner     // message-log retention (retention.go)
 	handlers  sync.WaitGroup
 
 	mux      *http.ServeMux
@@ -156,6 +157,7 @@ func New(ctx context.Context, cfg *Config, logger *slog.Logger, opts ...Option) 
 		g.Close()
 		return nil, err
 	}
+	g.startPruner()
 	g.handler = g.ops.handler(g.mux) // ops.go
 	return g, nil
 }
@@ -375,6 +377,7 @@ func (g *Gateway) drain(ctx context.Context) {
 	case <-hctx.Done():
 		g.logger.Warn("gateway: handlers still running at shutdown; their replies are lost")
 	}
+	g.stopPruner()
 	if g.late != nil {
 		dctx, cancel := context.WithTimeout(ctx, ShutdownTimeout)
 		g.late.stop(dctx)
