@@ -139,7 +139,7 @@ func New(ctx context.Context, cfg *Config, logger *slog.Logger, opts ...Option) 
 	}
 	g.ops = newOps(cfg, logger, g.now) // ops.go
 	if g.stores == nil {
-		st, err := OpenStores(ctx, cfg.Store, cfg.Redis, StoreOptions{Logger: logger})
+		st, err := OpenStores(ctx, cfg.Store, cfg.Redis, StoreOptions{Logger: logger, DedupBackedByLog: cfg.Webhook.MessageLog != LogOff})
 		if err != nil {
 			return nil, err
 		}
@@ -157,6 +157,7 @@ func New(ctx context.Context, cfg *Config, logger *slog.Logger, opts ...Option) 
 		g.Close()
 		return nil, err
 	}
+	g.warmDedup(ctx)
 	g.startPruner()
 	g.handler = g.ops.handler(g.mux) // ops.go
 	return g, nil
@@ -390,7 +391,8 @@ func (g *Gateway) drain(ctx context.Context) {
 		}
 		cancel()
 		w, d := g.msgLog.stats()
-		g.logger.Info("gateway: message log flushed", slog.Int64("rows_written", w), slog.Int64("rows_dropped", d))
+		g.logger.Info("gateway: message log flushed", slog.Int64("rows_written", w), slog.Int64("rows_dropped", d),
+			slog.Int64("transactions", g.msgLog.batchCount()))
 	}
 }
 

@@ -43,6 +43,11 @@ const (
 	// commit; after it (a slow or unreachable store) the row stays queued
 	// and the push is answered.
 	durableWait = 2 * time.Second
+	// durableLinger is how long the durable writer waits for more rows
+	// before it commits what it has: pushes that arrive within it share a
+	// transaction, whose cost (the write-ahead log's page writes) is mostly
+	// per commit, not per row.
+	durableLinger = time.Millisecond
 	// logAttemptTimeout bounds one write of a batch.
 	logAttemptTimeout = 5 * time.Second
 	// logRetryMax is the longest pause between two attempts at a failing
@@ -72,6 +77,7 @@ type messageLog struct {
 	degraded atomic.Bool // the last write failed: durable pushes do not wait
 	dropped  atomic.Int64
 	written  atomic.Int64
+	batches  atomic.Int64 // committed transactions
 	lastWarn atomic.Int64 // Unix ns of the last overflow log line
 
 	entries   sync.Pool // *logEntry with a done channel, for durable waits
@@ -199,10 +205,14 @@ func (l *messageLog) writer() {
 // few, large transactions.
 func (l *messageLog) fill(batch []*logEntry) []*logEntry {
 	batch = l.drain(batch)
-	if l.mode != LogAsync || len(batch) >= logMaxBatch {
+	if len(batch) >= logMaxBatch {
 		return batch
 	}
-	t := time.NewTimer(asyncFlushInterval)
+	wait := asyncFlushInterval
+	if l.mode != LogAsync {
+		wait = durableLinger
+	}
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	for len(batch) < logMaxBatch {
 		select {
@@ -250,6 +260,7 @@ func (l *messageLog) write(batch []*logEntry) bool {
 				l.logger.Info("message log: store reachable again; queued rows written", slog.Int("rows", len(rows)))
 			}
 			l.written.Add(int64(len(rows)))
+			l.batches.Add(1)
 			if attempt == 0 {
 				l.release(batch, nil)
 			}
@@ -326,3 +337,7 @@ func (l *messageLog) Close(ctx context.Context) error {
 
 // stats reports the rows written and dropped so far.
 func (l *messageLog) stats() (written, dropped int64) { return l.written.Load(), l.dropped.Load() }
+
+// batchCount reports the transactions committed so far (rows written /
+// batches is the mean group-commit size).
+func (l *messageLog) batchCount() int64 { return l.batches.Load() }

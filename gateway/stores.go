@@ -76,6 +76,12 @@ func (s *Stores) Close() error {
 type StoreOptions struct {
 	// Logger receives the drivers' log lines.
 	Logger *slog.Logger
+	// DedupBackedByLog tells the stores that the message log keeps every
+	// answered message with its reply (webhook.message_log is durable or
+	// async) and that the gateway reloads the recent ones into its dedup
+	// memory at start: SQLite's dedup store then skips writing the keys it
+	// completes while alone on the file (one row write per message less).
+	DedupBackedByLog bool
 }
 
 // OpenStores opens the stores named by storeURL and redisURL (the store:
@@ -98,7 +104,11 @@ func OpenStores(ctx context.Context, storeURL, redisURL string, o StoreOptions) 
 	s := &Stores{}
 	switch {
 	case strings.HasPrefix(storeURL, "sqlite:"):
-		db, err := sqlite.Open(storeURL)
+		var opts []sqlite.Option
+		if o.DedupBackedByLog {
+			opts = append(opts, sqlite.WithoutDedupWriteBehind())
+		}
+		db, err := sqlite.Open(storeURL, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -201,11 +202,20 @@ type dedupRow struct {
 	expires time.Time
 }
 
-// writeRows upserts rows in one transaction; a done row replaces what the
-// table has, a pending one only fills an absent or expired key.
+// writeRows upserts rows in one transaction, in multi-row statements of
+// up to writeChunk rows: a done row replaces what the table has, a pending
+// one only fills an absent or expired key.
 func (d *Dedup) writeRows(ctx context.Context, rows []dedupRow) error {
 	if len(rows) == 0 {
 		return nil
+	}
+	var done, pending []dedupRow
+	for _, r := range rows {
+		if r.done {
+			done = append(done, r)
+		} else {
+			pending = append(pending, r)
+		}
 	}
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -213,25 +223,34 @@ func (d *Dedup) writeRows(ctx context.Context, rows []dedupRow) error {
 	}
 	defer tx.Rollback()
 	now := d.now().UnixMilli()
-	for _, r := range rows {
-		if r.done {
-			_, err = tx.ExecContext(ctx,
-				`INSERT INTO wxkit_dedup (key, done, reply, expires_at) VALUES (?, 1, ?, ?)
-				 ON CONFLICT (key) DO UPDATE SET done = 1, reply = excluded.reply, expires_at = excluded.expires_at`,
-				r.key, nonNil(r.reply), r.expires.UnixMilli())
-		} else {
-			_, err = tx.ExecContext(ctx,
-				`INSERT INTO wxkit_dedup (key, done, reply, expires_at) VALUES (?, 0, NULL, ?)
-				 ON CONFLICT (key) DO UPDATE SET done = 0, reply = NULL, expires_at = excluded.expires_at
-				 WHERE wxkit_dedup.expires_at <= ?`,
-				r.key, r.expires.UnixMilli(), now)
+	for len(done) > 0 {
+		n := min(len(done), writeChunk)
+		args := make([]any, 0, 3*n)
+		for _, r := range done[:n] {
+			args = append(args, r.key, nonNil(r.reply), r.expires.UnixMilli())
 		}
-		if err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO wxkit_dedup (key, reply, expires_at, done) VALUES `+
+			strings.Repeat("(?, ?, ?, 1), ", n-1)+`(?, ?, ?, 1)
+			 ON CONFLICT (key) DO UPDATE SET done = 1, reply = excluded.reply, expires_at = excluded.expires_at`, args...); err != nil {
+			return err
+		}
+		done = done[n:]
+	}
+	for _, r := range pending {
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO wxkit_dedup (key, done, reply, expires_at) VALUES (?, 0, NULL, ?)
+			 ON CONFLICT (key) DO UPDATE SET done = 0, reply = NULL, expires_at = excluded.expires_at
+			 WHERE wxkit_dedup.expires_at <= ?`,
+			r.key, r.expires.UnixMilli(), now); err != nil {
 			return err
 		}
 	}
 	return tx.Commit()
 }
+
+// writeChunk is the most rows one statement of writeRows holds (3
+// parameters each, well below SQLite's limit).
+const writeChunk = 256
 
 // flusher writes the keys completed in exclusive mode behind, and drops
 // expired keys from memory.
@@ -369,6 +388,9 @@ func (d *Dedup) Complete(ctx context.Context, key string, reply []byte, ttl time
 	if d.exclusive {
 		if err := d.mem.Complete(ctx, key, reply, ttl); err != nil {
 			return err
+		}
+		if d.db.noWriteBehind {
+			return nil
 		}
 		d.memMu.Lock()
 		d.dirty[key] = dedupRow{key, true, append([]byte(nil), reply...), d.now().Add(ttl)}

@@ -38,6 +38,15 @@ func WithPresenceInterval(d time.Duration) Option {
 	}
 }
 
+// WithoutDedupWriteBehind stops the dedup store from writing the keys it
+// completes in exclusive mode (see Dedup): for a caller that keeps them
+// durably elsewhere — the gateway's message log holds every answered
+// message with its reply, and reloads the recent ones at start. Keys are
+// still written out when another process joins.
+func WithoutDedupWriteBehind() Option {
+	return func(db *DB) { db.noWriteBehind = true }
+}
+
 // presence runs the heartbeat of one Dedup.
 type presence struct {
 	db       *DB

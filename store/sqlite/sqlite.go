@@ -34,6 +34,7 @@ type DB struct {
 	stmts  map[string]*sql.Stmt // see prepared
 
 	presenceInterval time.Duration // WithPresenceInterval
+	noWriteBehind    bool          // WithoutDedupWriteBehind
 	dedupOnce        sync.Once
 	dedup            *Dedup // DB.Dedup
 }
