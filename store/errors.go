@@ -7,6 +7,7 @@ import "errors"
 var ErrNotFound = errors.New("store: not found")
 
 // ErrConflict is returned when a write would break a uniqueness rule that
-// the caller must know about (an outbox job whose key exists with another
-// payload, a session id that exists).
+// the caller must know about (a session id or an OAuth state nonce that
+// exists). Writes that are idempotent by contract do not return it: an
+// outbox job whose key exists is left as it is (Outbox.EnqueueJob).
 var ErrConflict = errors.New("store: conflict")

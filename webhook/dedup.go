@@ -55,9 +55,11 @@ type Claim struct {
 // SQLite file) must see each other's claims: exactly one concurrent Claim of
 // an absent key gets ClaimOwned. Every method honours ctx.
 //
-// Implementations in this module: MemoryDedup (one process),
-// store/sqlite.Dedup and store/redis.Dedup (many processes). The conformance
-// suite is webhooktest.TestDedupStore.
+// Implementations in this module: MemoryDedup (one process) and, for many
+// processes, the store of an SQLite file, (*store/sqlite.DB).Dedup (which
+// keeps claims in memory while its process is the only one using the file
+// for dedup, and in the file while several are), and store/redis.NewDedup.
+// The conformance suite is webhooktest.TestDedupStore.
 type DedupStore interface {
 	// Claim takes key for processing if it is absent (or expired), with a
 	// lease of ttl after which another Claim may take it over (the holder

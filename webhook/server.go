@@ -83,14 +83,15 @@ type Recorder interface {
 }
 
 // OnceRecorder is an optional interface of a Recorder that keeps one
-// durable record per dedup key, shared by several processes (e.g.
-// store/sqlite.MessageLog.Deferred). The Server calls RecordOnce instead of
-// Record: it stores m with reply unless another delivery of the same key
-// was recorded first; then it stores nothing and returns that delivery's
-// reply (empty for "success") with dup == true, and the Server answers it,
-// and completes its dedup claim with it, instead of its own reply, so that
-// every delivery of a message gets the same answer. An error is handled as
-// a Record error. recorded may be retained by the Server.
+// durable record per dedup key, shared by several processes (e.g. a
+// message log with one row per key, which also serves those processes as
+// their shared dedup). The Server calls RecordOnce instead of Record: it
+// stores m with reply unless another delivery of the same key was recorded
+// first; then it stores nothing and returns that delivery's reply (empty
+// for "success") with dup == true, and the Server answers it, and completes
+// its dedup claim with it, instead of its own reply, so that every delivery
+// of a message gets the same answer. An error is handled as a Record error.
+// recorded may be retained by the Server.
 type OnceRecorder interface {
 	Recorder
 	RecordOnce(ctx context.Context, m *message.Message, reply []byte) (recorded []byte, dup bool, err error)

@@ -1,13 +1,10 @@
 package redis
 
 import (
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/wxkit/wxkit/store"
 	"github.com/wxkit/wxkit/store/storetest"
@@ -128,55 +125,5 @@ func TestStateExpiry(t *testing.T) {
 				t.Errorf("TakeState before expiry on the caller's clock = %q, %v; want /back", data, err)
 			}
 		})
-	}
-}
-
-// TestStoresShareKeys checks that the interface methods and the stores kept
-// for existing callers read each other's sessions and states, so that
-// instances of both releases can share one Redis.
-func TestStoresShareKeys(t *testing.T) {
-	t.Parallel()
-	c := newTestClient(t)
-	ctx := t.Context()
-	at := time.UnixMilli(1_780_000_000_000)
-	user := &store.User{AppID: "wxapp", OpenID: "o1", Nickname: "张三", FirstSeen: at, LastSeen: at}
-	raw, err := json.Marshal(user)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := NewSessionStore(c)
-	if err := old.Create(ctx, "old-id", Session{AppID: "wxapp", OpenID: "o1", Created: at, Expires: at.Add(time.Hour), User: raw}, at); err != nil {
-		t.Fatal(err)
-	}
-	got, err := c.Session(ctx, "old-id", at)
-	if err != nil {
-		t.Fatalf("Session(written by SessionStore) = %v", err)
-	}
-	want := &store.Session{AppID: "wxapp", OpenID: "o1", Created: at, Expires: at.Add(time.Hour), User: user}
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("Session(written by SessionStore) mismatch (-want +got):\n%s", d)
-	}
-	if err := c.CreateSession(ctx, "new-id", want); err != nil {
-		t.Fatal(err)
-	}
-	if s, err := old.Get(ctx, "new-id", at); err != nil || s.AppID != "wxapp" || len(s.User) == 0 {
-		t.Errorf("SessionStore.Get(written by CreateSession) = %+v, %v; want the session with its user", s, err)
-	}
-	if _, err := old.Get(ctx, "new-id", at.Add(time.Hour)); !errors.Is(err, ErrSessionNotFound) || !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("SessionStore.Get(expired) = %v, want ErrSessionNotFound wrapping store.ErrNotFound", err)
-	}
-
-	states := NewOAuthStateStore(c)
-	if err := states.Put(ctx, "n-old", "/a", at.Add(time.Minute), at); err != nil {
-		t.Fatal(err)
-	}
-	if data, err := c.TakeState(ctx, "n-old", at); err != nil || data != "/a" {
-		t.Errorf("TakeState(put by OAuthStateStore) = %q, %v; want /a", data, err)
-	}
-	if err := c.PutState(ctx, "n-new", "/b", at.Add(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	if data, ok, err := states.Take(ctx, "n-new", at); err != nil || !ok || data != "/b" {
-		t.Errorf("OAuthStateStore.Take(put by PutState) = %q, %v, %v; want /b", data, ok, err)
 	}
 }

@@ -4,6 +4,5 @@
 //
 // A *Client implements store.Sessions, store.OAuthStates and store.Pinger
 // directly; TokenStore (token.Store) and Dedup (webhook.DedupStore) are
-// built on it with NewTokenStore and NewDedup. SessionStore and
-// OAuthStateStore read and write the same keys as the Client's methods.
+// built on it with NewTokenStore and NewDedup.
 package redis

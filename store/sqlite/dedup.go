@@ -65,20 +65,6 @@ const SweepEvery = 1024
 // it is written to wxkit_dedup.
 const writeBehind = 50 * time.Millisecond
 
-// NewDedup applies the missing migrations (see DB.Migrate) and returns the
-// store of db (the one DB.Dedup returns).
-func NewDedup(db *DB) (*Dedup, error) {
-	if db == nil {
-		return nil, errors.New("sqlite: NewDedup: nil DB")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := db.migrateNow(ctx); err != nil {
-		return nil, err
-	}
-	return db.Dedup().(*Dedup), nil
-}
-
 // start decides the mode at the first claim: it announces this process,
 // loads the table and goes exclusive when no other process is there, or
 // goes shared and waits (up to 3 heartbeat intervals) until the others

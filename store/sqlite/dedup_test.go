@@ -9,6 +9,8 @@ import (
 	"github.com/wxkit/wxkit/webhook/webhooktest"
 )
 
+// newTestDedup opens the database file at path (":memory:" for a private
+// in-memory one), migrates it and returns its dedup store.
 func newTestDedup(t *testing.T, path string) *Dedup {
 	t.Helper()
 	db, err := Open("sqlite://" + path)
@@ -16,11 +18,10 @@ func newTestDedup(t *testing.T, path string) *Dedup {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
-	d, err := NewDedup(db)
-	if err != nil {
-		t.Fatalf("NewDedup: %v", err)
+	if _, err := db.Migrate(t.Context()); err != nil {
+		t.Fatalf("Migrate: %v", err)
 	}
-	return d
+	return db.Dedup().(*Dedup)
 }
 
 func TestDedupConformance(t *testing.T) {
@@ -30,15 +31,7 @@ func TestDedupConformance(t *testing.T) {
 }
 
 func TestDedupInMemory(t *testing.T) {
-	db, err := Open(":memory:")
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	d, err := NewDedup(db)
-	if err != nil {
-		t.Fatalf("NewDedup: %v", err)
-	}
+	d := newTestDedup(t, ":memory:")
 	webhooktest.TestDedupStore(t, func(*testing.T) webhook.DedupStore { return d })
 }
 

@@ -4,18 +4,17 @@
 //
 // A *DB implements the interfaces of package store (store.Users,
 // store.Sessions, store.OAuthStates, store.MessageLog, store.Outbox,
-// store.Migrator, store.Pinger); DB.TokenStore and DB.Dedup return its
-// token.Store and webhook.DedupStore. The older per-kind types
-// (UserStore, SessionStore, OAuthStateStore, TokenStore, Dedup,
-// MessageLog) work on the same tables.
+// store.Migrator, store.Pinger); DB.TokenStore returns its token.Store (a
+// *TokenStore) and DB.Dedup its webhook.DedupStore (a *Dedup, the same one
+// at every call).
 //
 // The schema is versioned: the migrations embedded from
 // migrations/NNNN_name.sql are applied in order by DB.Migrate, each in one
 // IMMEDIATE transaction, and recorded in schema_migrations (version, name,
 // applied_at in Unix ms). Migration 1 is the baseline of the release
 // before versioning (CREATE ... IF NOT EXISTS), so a file that release
-// wrote is adopted as it is. Open does not migrate; the constructors of the
-// per-kind types do.
+// wrote is adopted as it is. Open does not migrate: call DB.Migrate before
+// using the stores.
 //
 // Several processes may open the same file: WAL mode and a busy timeout are
 // set, and every write is a single statement or an IMMEDIATE transaction,

@@ -18,13 +18,10 @@ const appendChunk = 32
 
 // appendCols are the columns AppendMessages writes, in the order of its
 // arguments: 11 per row.
-const appendCols = `(app_id, dedup_key, state, lease_until, received_at, from_user, to_user, msg_type, event, msg_id,
-	create_time, request, reply)`
+const appendCols = `(app_id, dedup_key, received_at, from_user, to_user, msg_type, event, msg_id, create_time, request, reply)`
 
-// appendRow is the VALUES tuple of one row: state 2 (done) with no lease,
-// so that the old MessageLog reads it as a record that dedups its key
-// forever.
-const appendRow = `(?, ?, 2, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+// appendRow is the VALUES tuple of one row.
+const appendRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 var (
 	sqlAppendOne   = `INSERT INTO wxkit_message_log ` + appendCols + ` VALUES ` + appendRow + ` ON CONFLICT (app_id, dedup_key) DO NOTHING`
@@ -32,8 +29,8 @@ var (
 		strings.Repeat(appendRow+", ", appendChunk-1) + appendRow + ` ON CONFLICT (app_id, dedup_key) DO NOTHING`
 )
 
-// AppendMessages implements store.MessageLog: it writes msgs as done rows
-// of wxkit_message_log in one IMMEDIATE transaction, with prepared
+// AppendMessages implements store.MessageLog: it writes msgs as rows of
+// wxkit_message_log in one IMMEDIATE transaction, with prepared
 // multi-row INSERTs (ON CONFLICT (app_id, dedup_key) DO NOTHING, so that a
 // key already logged, by this or another process, keeps its row). AppID
 // and DedupKey are required; ReceivedAt is stored in milliseconds.
@@ -96,7 +93,7 @@ func appendArgs(args []any, m *store.LoggedMessage) []any {
 		m.CreateTime, nonNil(m.Request), nonNil(m.Reply))
 }
 
-// Messages implements store.MessageLog: the done rows of q.AppID ("" for
+// Messages implements store.MessageLog: the rows of q.AppID ("" for
 // every app) received at or after q.Since, newest (received_at, then id)
 // first, at most q.Limit (0 means 100).
 func (db *DB) Messages(ctx context.Context, q store.MessageQuery) ([]*store.LoggedMessage, error) {
@@ -109,7 +106,7 @@ func (db *DB) Messages(ctx context.Context, q store.MessageQuery) ([]*store.Logg
 		since = q.Since.UnixMilli()
 	}
 	const cols = `SELECT app_id, dedup_key, from_user, to_user, msg_type, event, msg_id, create_time, received_at, request, reply
-		FROM wxkit_message_log WHERE state = 2 AND received_at >= ?`
+		FROM wxkit_message_log WHERE received_at >= ?`
 	var rows *sql.Rows
 	var err error
 	if q.AppID == "" {
@@ -144,15 +141,15 @@ func (db *DB) Messages(ctx context.Context, q store.MessageQuery) ([]*store.Logg
 	return out, nil
 }
 
-// CountMessages implements store.MessageLog: the number of done rows of
-// appID ("" for every app).
+// CountMessages implements store.MessageLog: the number of rows of appID
+// ("" for every app).
 func (db *DB) CountMessages(ctx context.Context, appID string) (int, error) {
 	var n int
 	var err error
 	if appID == "" {
-		err = db.QueryRowContext(ctx, `SELECT count(*) FROM wxkit_message_log WHERE state = 2`).Scan(&n)
+		err = db.QueryRowContext(ctx, `SELECT count(*) FROM wxkit_message_log`).Scan(&n)
 	} else {
-		err = db.QueryRowContext(ctx, `SELECT count(*) FROM wxkit_message_log WHERE state = 2 AND app_id = ?`, appID).Scan(&n)
+		err = db.QueryRowContext(ctx, `SELECT count(*) FROM wxkit_message_log WHERE app_id = ?`, appID).Scan(&n)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: count messages: %w", err)

@@ -39,10 +39,7 @@ const sqlMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 // migration exactly once; a process that waits for another's migration
 // waits at most BusyTimeout per migration. A file written before the schema
 // was versioned is adopted: migration 1 creates only what is missing.
-//
-// Open does not migrate; the constructors of this package's stores
-// (NewTokenStore, NewDedup, NewUserStore, NewSessionStore,
-// NewOAuthStateStore, NewMessageLog) call Migrate.
+// Open does not migrate: call Migrate before using the stores of a DB.
 func (db *DB) Migrate(ctx context.Context) ([]store.MigrationStatus, error) {
 	ms, err := migrations()
 	if err != nil {
@@ -190,10 +187,4 @@ func (db *DB) Ping(ctx context.Context) error {
 		return fmt.Errorf("sqlite: ping: %w", err)
 	}
 	return nil
-}
-
-// migrateNow applies the missing migrations for a store constructor.
-func (db *DB) migrateNow(ctx context.Context) error {
-	_, err := db.Migrate(ctx)
-	return err
 }

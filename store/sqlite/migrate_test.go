@@ -12,7 +12,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wxkit/wxkit/store"
-	"github.com/wxkit/wxkit/webhook"
 )
 
 // released are the migrations of released versions, which never change: a
@@ -26,6 +25,7 @@ var released = []struct {
 	{3, "outbox"},
 	{4, "message_log_received_at"},
 	{5, "instances"},
+	{6, "message_log_drop_state"},
 }
 
 // statuses is the Migrations() answer when versions up to applied are
@@ -45,8 +45,20 @@ func statuses(applied int, at time.Time) []store.MigrationStatus {
 // schemaObjects lists the tables and indexes of db (SQLite's own excepted).
 func schemaObjects(t *testing.T, db *DB) []string {
 	t.Helper()
-	rows, err := db.QueryContext(t.Context(),
+	return queryStrings(t, db,
 		`SELECT type || ' ' || name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name`)
+}
+
+// tableColumns lists the columns of table in order.
+func tableColumns(t *testing.T, db *DB, table string) []string {
+	t.Helper()
+	return queryStrings(t, db, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
+}
+
+// queryStrings returns the single text column of the rows of query.
+func queryStrings(t *testing.T, db *DB, query string, args ...any) []string {
+	t.Helper()
+	rows, err := db.QueryContext(t.Context(), query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,39 +141,45 @@ func TestMigrateFreshFile(t *testing.T) {
 	}
 }
 
-// TestConstructorsMigrate checks that each constructor of the stores kept
-// for existing callers leaves a current schema on a new file.
-func TestConstructorsMigrate(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		new  func(t *testing.T, db *DB) error
-	}{
-		{"NewTokenStore", func(t *testing.T, db *DB) error { _, err := NewTokenStore(db); return err }},
-		{"NewDedup", func(t *testing.T, db *DB) error { _, err := NewDedup(db); return err }},
-		{"NewUserStore", func(t *testing.T, db *DB) error { _, err := NewUserStore(t.Context(), db); return err }},
-		{"NewSessionStore", func(t *testing.T, db *DB) error { _, err := NewSessionStore(t.Context(), db); return err }},
-		{"NewOAuthStateStore", func(t *testing.T, db *DB) error { _, err := NewOAuthStateStore(t.Context(), db); return err }},
-		{"NewMessageLog", func(t *testing.T, db *DB) error {
-			l, err := NewMessageLog(t.Context(), db)
-			if err == nil {
-				t.Cleanup(func() { l.Close() })
-			}
-			return err
-		}},
+// sqlRow is a statement with its arguments, writing a row as an earlier
+// release did.
+type sqlRow struct {
+	sql  string
+	args []any
+}
+
+// writeOldFile creates the database file at path as an earlier release
+// left it: the migrations up to version applied (0: the baseline DDL run
+// by hand, without schema_migrations, as the release before versioning
+// did), then rows.
+func writeOldFile(t *testing.T, path string, applied int, rows []sqlRow) {
+	t.Helper()
+	ctx := t.Context()
+	old := openTemp(t, path)
+	if applied == 0 {
+		baseline, err := fs.ReadFile(migrationFiles, "migrations/0001_baseline.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := old.ExecContext(ctx, string(baseline)); err != nil {
+			t.Fatalf("baseline DDL = %v", err)
+		}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			db := openTemp(t, filepath.Join(t.TempDir(), "c.db"))
-			if err := tt.new(t, db); err != nil {
-				t.Fatalf("%s = %v", tt.name, err)
-			}
-			if err := db.SchemaReady(t.Context()); err != nil {
-				t.Errorf("SchemaReady() after %s = %v, want nil", tt.name, err)
-			}
-		})
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
 	}
+	for _, m := range ms[:applied] {
+		if _, _, err := old.applyMigration(ctx, m); err != nil {
+			t.Fatalf("applyMigration(%d) = %v", m.Version, err)
+		}
+	}
+	for _, r := range rows {
+		if _, err := old.ExecContext(ctx, r.sql, r.args...); err != nil {
+			t.Fatalf("%s: %v", r.sql, err)
+		}
+	}
+	old.Close()
 }
 
 // TestMigrateAdoptsUnversionedFile simulates a file written by a release
@@ -172,20 +190,8 @@ func TestMigrateAdoptsUnversionedFile(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "old.db")
 	ctx := t.Context()
-	old := openTemp(t, path)
-	baseline, err := fs.ReadFile(migrationFiles, "migrations/0001_baseline.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := old.ExecContext(ctx, string(baseline)); err != nil {
-		t.Fatalf("baseline DDL = %v", err)
-	}
 	t0 := time.UnixMilli(1_700_000_000_000)
-	// Rows as the previous release wrote them.
-	for _, q := range []struct {
-		sql  string
-		args []any
-	}{
+	writeOldFile(t, path, 0, []sqlRow{
 		{`INSERT INTO wxkit_sessions (id_hash, appid, openid, created_at, expires_at) VALUES (?, 'wxapp', 'o1', ?, ?)`,
 			[]any{hashID("old-session"), t0.UnixMilli(), t0.Add(time.Hour).UnixMilli()}},
 		{`INSERT INTO wxkit_users (appid, openid, nickname, first_seen, last_seen) VALUES ('wxapp', 'o1', '张三', ?, ?)`,
@@ -193,12 +199,7 @@ func TestMigrateAdoptsUnversionedFile(t *testing.T) {
 		{`INSERT INTO wxkit_message_log (app_id, dedup_key, state, lease_until, received_at, msg_type, request, reply)
 			VALUES ('wxapp', 'msg:1', 2, 0, ?, 'text', x'3c786d6c2f3e', x'')`, []any{t0.UnixMilli()}},
 		{`INSERT INTO wxkit_tokens (key, value, expires_at) VALUES ('wechat:access_token:wxapp', 'tok', 0)`, nil},
-	} {
-		if _, err := old.ExecContext(ctx, q.sql, q.args...); err != nil {
-			t.Fatalf("%s: %v", q.sql, err)
-		}
-	}
-	old.Close()
+	})
 
 	db := openTemp(t, path)
 	if err := db.SchemaReady(ctx); err == nil {
@@ -245,6 +246,104 @@ func TestMigrateAdoptsUnversionedFile(t *testing.T) {
 	j := &store.Job{Kind: "late_reply", Key: "d1", Payload: []byte("{}"), RunAt: t0}
 	if err := db.EnqueueJob(ctx, j); err != nil || j.ID == 0 {
 		t.Errorf("EnqueueJob on the adopted file = %v (id %d)", err, j.ID)
+	}
+}
+
+// TestMigrateDropsMessageLogState upgrades files whose message log holds
+// rows of the MessageLog of earlier releases (state 1 pending with a lease,
+// state 2 recorded, archived "key#id" rows), from the release before
+// versioning and from version 5: the pending rows, never completed
+// messages, are deleted, the recorded ones kept as they were, the columns
+// state and lease_until dropped, and the log works afterwards.
+func TestMigrateDropsMessageLogState(t *testing.T) {
+	t.Parallel()
+	t0 := time.UnixMilli(1_700_000_000_000)
+	at := func(minutes int) int64 { return t0.Add(time.Duration(minutes) * time.Minute).UnixMilli() }
+	const insert = `INSERT INTO wxkit_message_log (app_id, dedup_key, state, lease_until, received_at, msg_type, request, reply)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	rows := []sqlRow{
+		// Recorded with no expiry (also what AppendMessages wrote up to version 5).
+		{insert, []any{"wxapp", "msg:1", 2, 0, at(1), "text", []byte("<xml>1</xml>"), []byte("<xml>r1</xml>")}},
+		// Recorded, answering as done until lease_until.
+		{insert, []any{"wxapp", "msg:2", 2, at(60), at(2), "text", []byte("<xml>2</xml>"), []byte{}}},
+		// Recorded, then archived when its key was claimed again.
+		{insert, []any{"wxapp", "msg:3#3", 2, at(3), at(3), "event", []byte("<xml>3</xml>"), []byte{}}},
+		// Claimed and in flight: a claim writes the key, lease and time only.
+		{`INSERT INTO wxkit_message_log (app_id, dedup_key, state, lease_until, received_at) VALUES (?, ?, 1, ?, ?)`,
+			[]any{"wxapp", "msg:4", at(5), at(4)}},
+		// Claimed by a process that died: its lease has run out.
+		{`INSERT INTO wxkit_message_log (app_id, dedup_key, state, lease_until, received_at) VALUES (?, ?, 1, ?, ?)`,
+			[]any{"wxother", "msg:4", at(0), at(0)}},
+	}
+	wantColumns := []string{"id", "app_id", "dedup_key", "received_at", "from_user", "to_user", "msg_type", "event",
+		"msg_id", "create_time", "request", "reply"}
+	msg := func(app, key string, minutes int, typ, req, reply string) *store.LoggedMessage {
+		m := &store.LoggedMessage{AppID: app, DedupKey: key, MsgType: typ, ReceivedAt: time.UnixMilli(at(minutes))}
+		if req != "" {
+			m.Request = []byte(req)
+		}
+		if reply != "" {
+			m.Reply = []byte(reply)
+		}
+		return m
+	}
+	wantKept := []*store.LoggedMessage{
+		msg("wxapp", "msg:3#3", 3, "event", "<xml>3</xml>", ""),
+		msg("wxapp", "msg:2", 2, "text", "<xml>2</xml>", ""),
+		msg("wxapp", "msg:1", 1, "text", "<xml>1</xml>", "<xml>r1</xml>"),
+	}
+
+	for _, tt := range []struct {
+		name    string
+		applied int
+	}{
+		{"from the release before versioning", 0},
+		{"from version 5", 5},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			path := filepath.Join(t.TempDir(), "old.db")
+			writeOldFile(t, path, tt.applied, rows)
+			db := openTemp(t, path)
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatalf("Migrate() = %v", err)
+			}
+			if d := cmp.Diff(wantColumns, tableColumns(t, db, "wxkit_message_log")); d != "" {
+				t.Errorf("wxkit_message_log columns mismatch (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(wantSchema, schemaObjects(t, db)); d != "" {
+				t.Errorf("schema mismatch (-want +got):\n%s", d)
+			}
+			got, err := db.Messages(ctx, store.MessageQuery{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(wantKept, got); d != "" {
+				t.Errorf("Messages() after the upgrade mismatch (-want +got):\n%s", d)
+			}
+			if n, err := db.CountMessages(ctx, ""); err != nil || n != len(wantKept) {
+				t.Errorf("CountMessages() = %d, %v; want %d", n, err, len(wantKept))
+			}
+
+			// The key of a deleted pending row is free: its delivery is
+			// logged; a recorded key keeps its row.
+			err = db.AppendMessages(ctx, []*store.LoggedMessage{
+				msg("wxapp", "msg:4", 6, "text", "<xml>4</xml>", ""),
+				msg("wxapp", "msg:1", 6, "text", "<xml>1 again</xml>", ""),
+			})
+			if err != nil {
+				t.Fatalf("AppendMessages() after the upgrade = %v", err)
+			}
+			got, err = db.Messages(ctx, store.MessageQuery{AppID: "wxapp", Limit: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []*store.LoggedMessage{msg("wxapp", "msg:4", 6, "text", "<xml>4</xml>", ""), wantKept[0]}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("Messages() after appending mismatch (-want +got):\n%s", d)
+			}
+		})
 	}
 }
 
@@ -375,42 +474,6 @@ func TestMigrationIsOneTransaction(t *testing.T) {
 	}
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = 99`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("failed migration recorded (%d, %v), want not", n, err)
-	}
-}
-
-// TestAppendedMessagesReadByMessageLog checks that rows written through
-// store.MessageLog are records to the gateway's MessageLog: listed, and a
-// delivery of their key is answered as done with the logged reply.
-func TestAppendedMessagesReadByMessageLog(t *testing.T) {
-	t.Parallel()
-	db := openMigrated(t)
-	ctx := t.Context()
-	t0 := time.UnixMilli(1_780_000_000_000)
-	m := &store.LoggedMessage{AppID: "wxapp", DedupKey: "msg:7", FromUser: "o1", ToUser: "gh", MsgType: "text", MsgID: 7,
-		CreateTime: t0.Unix(), ReceivedAt: t0, Request: []byte("<xml>req</xml>"), Reply: []byte("<xml>reply</xml>")}
-	if err := db.AppendMessages(ctx, []*store.LoggedMessage{m}); err != nil {
-		t.Fatal(err)
-	}
-	l, err := NewMessageLog(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	got, err := l.Get(ctx, "wxapp", "msg:7")
-	if err != nil {
-		t.Fatalf("MessageLog.Get = %v", err)
-	}
-	want := &LoggedMessage{AppID: "wxapp", DedupKey: "msg:7", Done: true, FromUser: "o1", ToUser: "gh", MsgType: "text",
-		MsgID: 7, CreateTime: t0.Unix(), ReceivedAt: t0, Request: m.Request, Reply: m.Reply}
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("MessageLog.Get mismatch (-want +got):\n%s", d)
-	}
-	c, err := l.App("wxapp", time.Hour).Claim(ctx, "msg:7", time.Minute)
-	if err != nil || c.State != webhook.ClaimDone || string(c.Reply) != "<xml>reply</xml>" {
-		t.Errorf("Claim(appended key) = %v %q, %v; want done with the logged reply", c.State, c.Reply, err)
-	}
-	if n, err := db.CountMessages(ctx, "wxapp"); err != nil || n != 1 {
-		t.Errorf("CountMessages() = %d, %v; want 1", n, err)
 	}
 }
 

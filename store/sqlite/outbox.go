@@ -186,11 +186,11 @@ func (db *DB) DeadJobs(ctx context.Context, kind string, limit int) ([]*store.Jo
 	return out, nil
 }
 
-// scanJob reads the columns of jobCols.
-func scanJob(s scanner) (*store.Job, error) {
+// scanJob reads the columns of jobCols from the current row of rows.
+func scanJob(rows *sql.Rows) (*store.Job, error) {
 	var j store.Job
 	var runAt, notAfter, created int64
-	if err := s.Scan(&j.ID, &j.Kind, &j.Key, &j.Payload, &j.Attempts, &runAt, &notAfter, &j.LastError, &created); err != nil {
+	if err := rows.Scan(&j.ID, &j.Kind, &j.Key, &j.Payload, &j.Attempts, &runAt, &notAfter, &j.LastError, &created); err != nil {
 		return nil, err
 	}
 	if len(j.Payload) == 0 {

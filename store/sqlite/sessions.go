@@ -8,143 +8,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/wxkit/wxkit/store"
 )
 
-// Session is a login session (store.Session).
-type Session = store.Session
-
-// ErrSessionNotFound is returned by SessionStore.Get for an unknown or
-// expired session id. It wraps store.ErrNotFound.
-var ErrSessionNotFound = fmt.Errorf("sqlite: session not found: %w", store.ErrNotFound)
-
-// ErrStateNotFound is returned by OAuthStateStore.Consume for a nonce that
-// was never stored, has expired or was consumed already. It wraps
-// store.ErrNotFound.
-var ErrStateNotFound = fmt.Errorf("sqlite: oauth state not found or already used: %w", store.ErrNotFound)
-
-// SessionStore keeps web-login sessions in wxkit_sessions. Rows are keyed by
-// the SHA-256 of the session id, so that the table (a backup, a leaked
-// file) holds nothing that can be replayed as a cookie. Expired rows are
-// swept every SweepEvery creations. Safe for concurrent use and across
-// processes.
-type SessionStore struct {
-	db      *DB
-	created atomic.Uint64
-}
-
-// OAuthStateStore keeps the nonces of OAuth login states in
-// wxkit_oauth_states until they are consumed (once) or expire, with a small
-// payload (the return path when it does not fit in the state). Safe for
-// concurrent use and across processes: a nonce is consumed by one DELETE,
-// so exactly one of several concurrent callbacks wins it.
-type OAuthStateStore struct {
-	db     *DB
-	stored atomic.Uint64
-}
-
-// NewSessionStore applies the missing migrations (see DB.Migrate) and
-// returns the store.
-func NewSessionStore(ctx context.Context, db *DB) (*SessionStore, error) {
-	if db == nil {
-		return nil, errors.New("sqlite: NewSessionStore: nil DB")
-	}
-	if err := db.migrateNow(ctx); err != nil {
-		return nil, err
-	}
-	return &SessionStore{db: db}, nil
-}
-
-// NewOAuthStateStore applies the missing migrations (see DB.Migrate) and
-// returns the store.
-func NewOAuthStateStore(ctx context.Context, db *DB) (*OAuthStateStore, error) {
-	if db == nil {
-		return nil, errors.New("sqlite: NewOAuthStateStore: nil DB")
-	}
-	if err := db.migrateNow(ctx); err != nil {
-		return nil, err
-	}
-	return &OAuthStateStore{db: db}, nil
-}
-
+// hashID is the key of session id in wxkit_sessions: its hex SHA-256.
 func hashID(id string) string {
 	sum := sha256.Sum256([]byte(id))
 	return hex.EncodeToString(sum[:])
-}
-
-// Create stores session sess under id (DB.CreateSession). now is the
-// caller's clock, used for sweeping expired sessions every SweepEvery
-// creations.
-func (s *SessionStore) Create(ctx context.Context, id string, sess Session, now time.Time) error {
-	if s.created.Add(1)%SweepEvery == 0 {
-		s.Sweep(ctx, now)
-	}
-	return s.db.CreateSession(ctx, id, &sess)
-}
-
-// Get returns the session id names if it has not expired at now
-// (DB.Session), else ErrSessionNotFound.
-func (s *SessionStore) Get(ctx context.Context, id string, now time.Time) (*Session, error) {
-	sess, err := s.db.Session(ctx, id, now)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrSessionNotFound
-	}
-	return sess, err
-}
-
-// Delete removes the session id (logout). Deleting an unknown id is not an
-// error.
-func (s *SessionStore) Delete(ctx context.Context, id string) error {
-	return s.db.DeleteSession(ctx, id)
-}
-
-// Sweep deletes the sessions expired at now and returns how many.
-func (s *SessionStore) Sweep(ctx context.Context, now time.Time) (int64, error) {
-	return s.db.sweepSessions(ctx, now)
-}
-
-// Put stores nonce with data until expires (DB.PutState). now is the
-// caller's clock, used for sweeping expired nonces every SweepEvery calls.
-func (s *OAuthStateStore) Put(ctx context.Context, nonce, data string, expires, now time.Time) error {
-	if s.stored.Add(1)%SweepEvery == 0 {
-		s.Sweep(ctx, now)
-	}
-	return s.db.putState(ctx, nonce, data, expires)
-}
-
-// Consume deletes nonce and returns its data if it was stored and had not
-// expired at now (DB.TakeState); otherwise (unknown, expired, consumed
-// already) it returns ErrStateNotFound. Of several concurrent calls for one
-// nonce, one wins.
-func (s *OAuthStateStore) Consume(ctx context.Context, nonce string, now time.Time) (string, error) {
-	data, err := s.db.TakeState(ctx, nonce, now)
-	if errors.Is(err, store.ErrNotFound) {
-		return "", ErrStateNotFound
-	}
-	return data, err
-}
-
-// Take is Consume with the outcome as a flag: it deletes nonce and returns
-// its data with ok true if it was stored and had not expired at now, and ok
-// false (with a nil error) when it was unknown, expired or consumed already.
-// Of several concurrent calls for one nonce, one gets ok.
-func (s *OAuthStateStore) Take(ctx context.Context, nonce string, now time.Time) (data string, ok bool, err error) {
-	data, err = s.Consume(ctx, nonce, now)
-	if errors.Is(err, ErrStateNotFound) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, err
-	}
-	return data, true, nil
-}
-
-// Sweep deletes the nonces expired at now and returns how many.
-func (s *OAuthStateStore) Sweep(ctx context.Context, now time.Time) (int64, error) {
-	return s.db.sweepStates(ctx, now)
 }
 
 // CreateSession implements store.Sessions: it inserts sess into
@@ -234,10 +106,6 @@ func (db *DB) PutState(ctx context.Context, nonce, data string, expires time.Tim
 	if db.statesPut.Add(1)%SweepEvery == 0 {
 		db.sweepStates(ctx, db.now())
 	}
-	return db.putState(ctx, nonce, data, expires)
-}
-
-func (db *DB) putState(ctx context.Context, nonce, data string, expires time.Time) error {
 	if nonce == "" {
 		return errors.New("sqlite: oauth state put: empty nonce")
 	}

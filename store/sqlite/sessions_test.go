@@ -1,138 +1,136 @@
 package sqlite
 
 import (
-	"errors"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/wxkit/wxkit/store"
 )
 
-func TestSessionStore(t *testing.T) {
+// TestSessionIDNotStored checks that wxkit_sessions keys a session by the
+// hex SHA-256 of its id and holds the id nowhere.
+func TestSessionIDNotStored(t *testing.T) {
 	t.Parallel()
-	db := openTemp(t, filepath.Join(t.TempDir(), "sessions.db"))
-	s, err := NewSessionStore(t.Context(), db)
-	if err != nil {
-		t.Fatalf("NewSessionStore = %v", err)
-	}
+	db := openMigrated(t)
 	ctx := t.Context()
+	const id = "secret-session-id"
 	t0 := time.UnixMilli(1_700_000_000_000)
-	want := Session{AppID: "wxapp", OpenID: "o1", Created: t0, Expires: t0.Add(time.Hour)}
-	if err := s.Create(ctx, "secret-id", want, t0); err != nil {
-		t.Fatalf("Create = %v", err)
+	if err := db.CreateSession(ctx, id, &store.Session{AppID: "wxapp", OpenID: "o1", Created: t0, Expires: t0.Add(time.Hour)}); err != nil {
+		t.Fatalf("CreateSession = %v", err)
 	}
-	got, err := s.Get(ctx, "secret-id", t0.Add(time.Minute))
-	if err != nil {
-		t.Fatalf("Get = %v", err)
+	var idHash, appID, openID string
+	var created, expires int64
+	if err := db.QueryRowContext(ctx, `SELECT id_hash, appid, openid, created_at, expires_at FROM wxkit_sessions`).
+		Scan(&idHash, &appID, &openID, &created, &expires); err != nil {
+		t.Fatal(err)
 	}
-	if d := cmp.Diff(want, *got); d != "" {
-		t.Errorf("Get() mismatch (-want +got):\n%s", d)
+	// sha256sum of "secret-session-id".
+	const wantHash = "8b24f1a166ac8c394bb462b6248124c3f3bc5d61a675d4b4b8052f6494eb9d98"
+	got := []any{idHash, appID, openID, created, expires}
+	want := []any{wantHash, "wxapp", "o1", int64(1_700_000_000_000), int64(1_700_003_600_000)}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("stored row mismatch (-want +got):\n%s", d)
 	}
-	var n int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM wxkit_sessions WHERE id_hash = ?`, "secret-id").Scan(&n); err != nil || n != 0 {
-		t.Errorf("the session id is stored in clear (rows %d, err %v)", n, err)
+	for _, v := range []string{idHash, appID, openID} {
+		if strings.Contains(v, id) {
+			t.Errorf("the session id is stored in clear (%q)", v)
+		}
 	}
-	for _, tc := range []struct {
-		name string
-		id   string
-		at   time.Time
+}
+
+// TestSweeps checks that every SweepEvery-th CreateSession deletes the
+// sessions expired at the new session's Created, and every SweepEvery-th
+// PutState the nonces expired by the DB's clock, keeping the live ones;
+// the calls in between delete nothing.
+func TestSweeps(t *testing.T) {
+	t.Parallel()
+	t0 := time.UnixMilli(1_700_000_000_000)
+	tests := []struct {
+		name  string
+		table string
+		prior uint64 // calls made before the one under test
+		seed  func(t *testing.T, db *DB)
+		call  func(t *testing.T, db *DB) error
+		want  int // rows left
 	}{
-		{"expired", "secret-id", t0.Add(time.Hour)},
-		{"unknown", "other-id", t0},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if _, err := s.Get(ctx, tc.id, tc.at); !errors.Is(err, ErrSessionNotFound) {
-				t.Errorf("Get = %v, want ErrSessionNotFound", err)
+		{
+			name: "sessions: the SweepEvery-th create sweeps", table: "wxkit_sessions", prior: SweepEvery - 1,
+			seed: seedSessions(t0),
+			call: func(t *testing.T, db *DB) error {
+				return db.CreateSession(t.Context(), "new", &store.Session{AppID: "wxapp", OpenID: "o", Created: t0, Expires: t0.Add(time.Hour)})
+			},
+			want: 2, // live + new
+		},
+		{
+			name: "sessions: other creates do not", table: "wxkit_sessions", prior: 0,
+			seed: seedSessions(t0),
+			call: func(t *testing.T, db *DB) error {
+				return db.CreateSession(t.Context(), "new", &store.Session{AppID: "wxapp", OpenID: "o", Created: t0, Expires: t0.Add(time.Hour)})
+			},
+			want: 3,
+		},
+		{
+			name: "states: the SweepEvery-th put sweeps", table: "wxkit_oauth_states", prior: SweepEvery - 1,
+			seed: seedStates(t0),
+			call: func(t *testing.T, db *DB) error { return db.PutState(t.Context(), "new", "", t0.Add(time.Minute)) },
+			want: 2,
+		},
+		{
+			name: "states: other puts do not", table: "wxkit_oauth_states", prior: 0,
+			seed: seedStates(t0),
+			call: func(t *testing.T, db *DB) error { return db.PutState(t.Context(), "new", "", t0.Add(time.Minute)) },
+			want: 3,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			db := openTemp(t, filepath.Join(t.TempDir(), "sweep.db"), WithClock(func() time.Time { return t0 }))
+			if _, err := db.Migrate(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			tt.seed(t, db)
+			db.sessionsCreated.Store(tt.prior)
+			db.statesPut.Store(tt.prior)
+			if err := tt.call(t, db); err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			if err := db.QueryRowContext(t.Context(), `SELECT count(*) FROM `+tt.table).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n != tt.want {
+				t.Errorf("%s holds %d rows, want %d", tt.table, n, tt.want)
 			}
 		})
 	}
-	if n, err := s.Sweep(ctx, t0.Add(2*time.Hour)); err != nil || n != 1 {
-		t.Errorf("Sweep = %d, %v; want 1, nil", n, err)
-	}
-	if err := s.Create(ctx, "id2", want, t0); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Delete(ctx, "id2"); err != nil {
-		t.Fatalf("Delete = %v", err)
-	}
-	if _, err := s.Get(ctx, "id2", t0); !errors.Is(err, ErrSessionNotFound) {
-		t.Errorf("Get after Delete = %v, want ErrSessionNotFound", err)
-	}
 }
 
-func TestOAuthStateStore(t *testing.T) {
-	t.Parallel()
-	db := openTemp(t, filepath.Join(t.TempDir(), "states.db"))
-	s, err := NewOAuthStateStore(t.Context(), db)
-	if err != nil {
-		t.Fatalf("NewOAuthStateStore = %v", err)
-	}
-	ctx := t.Context()
-	t0 := time.UnixMilli(1_700_000_000_000)
-	if err := s.Put(ctx, "n1", "/return", t0.Add(10*time.Minute), t0); err != nil {
-		t.Fatalf("Put = %v", err)
-	}
-	if err := s.Put(ctx, "n1", "/other", t0.Add(10*time.Minute), t0); err == nil {
-		t.Errorf("Put of a stored nonce = nil error, want error")
-	}
-	got, err := s.Consume(ctx, "n1", t0.Add(time.Minute))
-	if err != nil || got != "/return" {
-		t.Fatalf("Consume = %q, %v; want /return, nil", got, err)
-	}
-	if _, err := s.Consume(ctx, "n1", t0.Add(time.Minute)); !errors.Is(err, ErrStateNotFound) {
-		t.Errorf("second Consume = %v, want ErrStateNotFound", err)
-	}
-	if err := s.Put(ctx, "n2", "", t0.Add(10*time.Minute), t0); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Consume(ctx, "n2", t0.Add(10*time.Minute)); !errors.Is(err, ErrStateNotFound) {
-		t.Errorf("Consume of an expired nonce = %v, want ErrStateNotFound", err)
-	}
-
-	// Concurrent callbacks with one state: exactly one consumes it.
-	if err := s.Put(ctx, "n3", "x", t0.Add(10*time.Minute), t0); err != nil {
-		t.Fatal(err)
-	}
-	var wins atomic.Int32
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			if _, err := s.Consume(ctx, "n3", t0); err == nil {
-				wins.Add(1)
-			} else if !errors.Is(err, ErrStateNotFound) {
-				t.Errorf("Consume = %v", err)
+// seedSessions stores a session expired at t0 and one live after it.
+func seedSessions(t0 time.Time) func(t *testing.T, db *DB) {
+	return func(t *testing.T, db *DB) {
+		t.Helper()
+		for id, exp := range map[string]time.Time{"expired": t0, "live": t0.Add(time.Millisecond)} {
+			s := &store.Session{AppID: "wxapp", OpenID: "o", Created: t0.Add(-time.Hour), Expires: exp}
+			if err := db.CreateSession(t.Context(), id, s); err != nil {
+				t.Fatal(err)
 			}
-		})
-	}
-	wg.Wait()
-	if wins.Load() != 1 {
-		t.Errorf("concurrent Consume: %d winners, want 1", wins.Load())
+		}
 	}
 }
 
-// Take reports the outcome of Consume as a flag: ok once, then not found.
-func TestOAuthStateStoreTake(t *testing.T) {
-	t.Parallel()
-	db := openTemp(t, filepath.Join(t.TempDir(), "take.db"))
-	s, err := NewOAuthStateStore(t.Context(), db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := t.Context()
-	t0 := time.UnixMilli(1_700_000_000_000)
-	if err := s.Put(ctx, "n", "/back", t0.Add(time.Minute), t0); err != nil {
-		t.Fatal(err)
-	}
-	if data, ok, err := s.Take(ctx, "n", t0); err != nil || !ok || data != "/back" {
-		t.Fatalf("Take = %q, %v, %v; want /back, true, nil", data, ok, err)
-	}
-	if data, ok, err := s.Take(ctx, "n", t0); err != nil || ok || data != "" {
-		t.Errorf("second Take = %q, %v, %v; want \"\", false, nil", data, ok, err)
-	}
-	if _, ok, err := s.Take(ctx, "unknown", t0); err != nil || ok {
-		t.Errorf("Take(unknown) = %v, %v; want false, nil", ok, err)
+// seedStates stores a nonce expired at t0 and one live after it.
+func seedStates(t0 time.Time) func(t *testing.T, db *DB) {
+	return func(t *testing.T, db *DB) {
+		t.Helper()
+		for nonce, exp := range map[string]time.Time{"expired": t0, "live": t0.Add(time.Millisecond)} {
+			if err := db.PutState(t.Context(), nonce, "", exp); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }

@@ -144,3 +144,12 @@ func (db *DB) now() time.Time {
 	}
 	return time.Now()
 }
+
+// nonNil returns b, or an empty slice for nil, for BLOB columns that hold
+// an empty value rather than NULL.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}

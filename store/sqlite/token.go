@@ -25,20 +25,6 @@ var (
 	_ token.ValueDeleter = (*TokenStore)(nil)
 )
 
-// NewTokenStore applies the missing migrations (see DB.Migrate) and returns
-// the store.
-func NewTokenStore(db *DB) (*TokenStore, error) {
-	if db == nil {
-		return nil, errors.New("sqlite: NewTokenStore: nil DB")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := db.migrateNow(ctx); err != nil {
-		return nil, err
-	}
-	return db.TokenStore().(*TokenStore), nil
-}
-
 func ms(t time.Time) int64 {
 	if t.IsZero() {
 		return 0

@@ -18,13 +18,13 @@ func openTemp(t *testing.T, path string, opts ...Option) *DB {
 	return db
 }
 
-func newStore(t *testing.T, db *DB) *TokenStore {
+// newStore migrates db and returns its token store.
+func newStore(t *testing.T, db *DB) token.Store {
 	t.Helper()
-	s, err := NewTokenStore(db)
-	if err != nil {
-		t.Fatalf("NewTokenStore = %v", err)
+	if _, err := db.Migrate(t.Context()); err != nil {
+		t.Fatalf("Migrate() = %v", err)
 	}
-	return s
+	return db.TokenStore()
 }
 
 func TestTokenStoreFile(t *testing.T) {

@@ -10,45 +10,6 @@ import (
 	"github.com/wxkit/wxkit/store"
 )
 
-// User is a WeChat user as login saw them (store.User).
-type User = store.User
-
-// ErrUserNotFound is returned by UserStore.Get for an unknown user. It
-// wraps store.ErrNotFound.
-var ErrUserNotFound = fmt.Errorf("sqlite: user not found: %w", store.ErrNotFound)
-
-// UserStore keeps the users of web login in wxkit_users, one row per
-// (appid, openid). Safe for concurrent use and across processes.
-type UserStore struct {
-	db *DB
-}
-
-// NewUserStore applies the missing migrations (see DB.Migrate) and returns
-// the store.
-func NewUserStore(ctx context.Context, db *DB) (*UserStore, error) {
-	if db == nil {
-		return nil, errors.New("sqlite: NewUserStore: nil DB")
-	}
-	if err := db.migrateNow(ctx); err != nil {
-		return nil, err
-	}
-	return &UserStore{db: db}, nil
-}
-
-// Upsert is DB.UpsertUser.
-func (s *UserStore) Upsert(ctx context.Context, u User, profile bool, at time.Time) (*User, error) {
-	return s.db.UpsertUser(ctx, &u, profile, at)
-}
-
-// Get is DB.User, with ErrUserNotFound for an unknown user.
-func (s *UserStore) Get(ctx context.Context, appID, openID string) (*User, error) {
-	u, err := s.db.User(ctx, appID, openID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrUserNotFound
-	}
-	return u, err
-}
-
 // UpsertUser implements store.Users: it records a login of u at time at in
 // one upsert of wxkit_users (RETURNING the stored row). A new user gets FirstSeen and LastSeen at; a
 // known one gets LastSeen max(stored, at). With profile true the profile
