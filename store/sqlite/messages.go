@@ -11,9 +11,10 @@ import (
 	"github.com/wxkit/wxkit/store"
 )
 
-// appendChunk is how many rows one multi-row INSERT of AppendMessages
-// writes; a batch is written in chunks of it and the rest one row per
-// statement, all on prepared statements in one transaction.
+// appendChunk is the most rows one multi-row INSERT of AppendMessages
+// writes (11 parameters each, well below SQLite's limit); a batch is
+// written in chunks of it, the last one shorter, each chunk size on a
+// statement prepared once.
 const appendChunk = 32
 
 // appendCols are the columns AppendMessages writes, in the order of its
@@ -23,17 +24,23 @@ const appendCols = `(app_id, dedup_key, received_at, from_user, to_user, msg_typ
 // appendRow is the VALUES tuple of one row.
 const appendRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-var (
-	sqlAppendOne   = `INSERT INTO wxkit_message_log ` + appendCols + ` VALUES ` + appendRow + ` ON CONFLICT (app_id, dedup_key) DO NOTHING`
-	sqlAppendChunk = `INSERT INTO wxkit_message_log ` + appendCols + ` VALUES ` +
-		strings.Repeat(appendRow+", ", appendChunk-1) + appendRow + ` ON CONFLICT (app_id, dedup_key) DO NOTHING`
-)
+// sqlAppend holds the INSERT of n rows at index n (1..appendChunk).
+var sqlAppend = func() []string {
+	out := make([]string, appendChunk+1)
+	for n := 1; n <= appendChunk; n++ {
+		out[n] = `INSERT INTO wxkit_message_log ` + appendCols + ` VALUES ` +
+			strings.Repeat(appendRow+", ", n-1) + appendRow + ` ON CONFLICT (app_id, dedup_key) DO NOTHING`
+	}
+	return out
+}()
 
 // AppendMessages implements store.MessageLog: it writes msgs as rows of
-// wxkit_message_log in one IMMEDIATE transaction, with prepared
-// multi-row INSERTs (ON CONFLICT (app_id, dedup_key) DO NOTHING, so that a
-// key already logged, by this or another process, keeps its row). AppID
-// and DedupKey are required; ReceivedAt is stored in milliseconds.
+// wxkit_message_log in one IMMEDIATE transaction, in multi-row INSERTs of
+// up to appendChunk rows (ON CONFLICT (app_id, dedup_key) DO NOTHING, so
+// that a key already logged, by this or another process, keeps its row):
+// a statement per chunk, not per row, since a statement costs about as
+// much as the rows it carries. AppID and DedupKey are required; ReceivedAt
+// is stored in milliseconds.
 func (db *DB) AppendMessages(ctx context.Context, msgs []*store.LoggedMessage) error {
 	if len(msgs) == 0 {
 		return nil
@@ -43,44 +50,26 @@ func (db *DB) AppendMessages(ctx context.Context, msgs []*store.LoggedMessage) e
 			return fmt.Errorf("sqlite: append messages: message %d: appid and dedup key are required", i)
 		}
 	}
-	var chunk, one *sql.Stmt
-	var err error
-	if len(msgs) >= appendChunk {
-		if chunk, err = db.prepared(ctx, sqlAppendChunk); err != nil {
-			return fmt.Errorf("sqlite: append messages: %w", err)
-		}
-	}
-	if len(msgs)%appendChunk != 0 {
-		if one, err = db.prepared(ctx, sqlAppendOne); err != nil {
-			return fmt.Errorf("sqlite: append messages: %w", err)
-		}
-	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: append messages: %w", err)
 	}
 	defer tx.Rollback()
 	args := make([]any, 0, 11*min(len(msgs), appendChunk))
-	rest := msgs
-	if chunk != nil {
-		st := tx.StmtContext(ctx, chunk)
-		for ; len(rest) >= appendChunk; rest = rest[appendChunk:] {
-			args = args[:0]
-			for _, m := range rest[:appendChunk] {
-				args = appendArgs(args, m)
-			}
-			if _, err := st.ExecContext(ctx, args...); err != nil {
-				return fmt.Errorf("sqlite: append messages: %w", err)
-			}
+	for rest := msgs; len(rest) > 0; {
+		n := min(len(rest), appendChunk)
+		st, err := db.prepared(ctx, sqlAppend[n])
+		if err != nil {
+			return fmt.Errorf("sqlite: append messages: %w", err)
 		}
-	}
-	if len(rest) > 0 {
-		st := tx.StmtContext(ctx, one)
-		for _, m := range rest {
-			if _, err := st.ExecContext(ctx, appendArgs(args[:0], m)...); err != nil {
-				return fmt.Errorf("sqlite: append messages: %w", err)
-			}
+		args = args[:0]
+		for _, m := range rest[:n] {
+			args = appendArgs(args, m)
 		}
+		if _, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("sqlite: append messages: %w", err)
+		}
+		rest = rest[n:]
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: append messages: %w", err)
