@@ -63,6 +63,7 @@ type Gateway struct {
 	late      *drainer    // late replies (latereply.go)
 	prune     *pruner     // message-log retention (retention.go)
 	handlers  sync.WaitGroup
+	drainOnce sync.Once
 
 	mux      *http.ServeMux
 	webhooks map[string]*webhook.Server
@@ -369,6 +370,10 @@ func (g *Gateway) Run(ctx context.Context) error {
 // outbox drainers and flushes the message log, each within
 // ShutdownTimeout.
 func (g *Gateway) drain(ctx context.Context) {
+	g.drainOnce.Do(func() { g.drainNow(ctx) })
+}
+
+func (g *Gateway) drainNow(ctx context.Context) {
 	hctx, cancel := context.WithTimeout(ctx, ShutdownTimeout)
 	defer cancel()
 	done := make(chan struct{})
