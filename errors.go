@@ -2,6 +2,7 @@ package wxkit
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -11,24 +12,45 @@ import (
 // with, on HTTP 200 as well as on errors. An ErrCode of 0 is success and is
 // never returned as an error.
 //
-// Method and Path name the call (Path never carries the query string, which
-// holds the access_token). Use errors.Is with the sentinels below, which
-// match on ErrCode alone, or errors.As / errors.AsType to read the fields.
+// ErrMsg is kept as WeChat sent it, request id included; RID holds that
+// request id alone, for support tickets and log searches. Method and Path
+// name the call (Path never carries the query string, which holds the
+// access_token). Use errors.Is with the sentinels below, which match on
+// ErrCode alone, or errors.As / errors.AsType to read the fields.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Getting_Started/Global_Return_Code.html
 type APIError struct {
 	ErrCode int    `json:"errcode"`
 	ErrMsg  string `json:"errmsg"`
-	Method  string `json:"-"`
-	Path    string `json:"-"` // never the query: it carries access_token
+	// RID is the platform's request id, parsed out of the end of ErrMsg:
+	// "6523d1a2-2b9e1f4a-4b2d3c1e" from "... rid: 6523d1a2-2b9e1f4a-4b2d3c1e",
+	// or, from the older form "... hint: [gg0Dza0043vr22!]", the text in
+	// brackets "gg0Dza0043vr22!". Empty when ErrMsg carries neither.
+	// DecodeResponse sets it; Error falls back to parsing ErrMsg when it is
+	// empty.
+	RID    string `json:"-"`
+	Method string `json:"-"`
+	Path   string `json:"-"` // never the query: it carries access_token
 }
 
-// Error formats the error as "wxkit: METHOD PATH: errcode N: errmsg".
+// Error formats the error as "wxkit: METHOD PATH: errcode N: reason (rid
+// RID)": reason is ErrMsg without its request id (see Reason), and the
+// "(rid ...)" part is left out when there is no request id.
 func (e *APIError) Error() string {
-	if e.Method == "" && e.Path == "" {
-		return fmt.Sprintf("wxkit: errcode %d: %s", e.ErrCode, e.ErrMsg)
+	reason, rid := splitRID(e.ErrMsg)
+	if e.RID != "" {
+		rid = e.RID
 	}
-	return fmt.Sprintf("wxkit: %s %s: errcode %d: %s", e.Method, e.Path, e.ErrCode, e.ErrMsg)
+	var b strings.Builder
+	b.WriteString("wxkit: ")
+	if e.Method != "" || e.Path != "" {
+		fmt.Fprintf(&b, "%s %s: ", e.Method, e.Path)
+	}
+	fmt.Fprintf(&b, "errcode %d: %s", e.ErrCode, reason)
+	if rid != "" {
+		fmt.Fprintf(&b, " (rid %s)", rid)
+	}
+	return b.String()
 }
 
 // Is reports whether target is an *APIError with the same ErrCode, so that
@@ -67,11 +89,13 @@ var (
 	ErrConditionalMenuMissing = &APIError{ErrCode: 65301, ErrMsg: "menuid not exist"}
 )
 
-// IsTokenRejected reports whether err is one of the errcodes that mean the
-// access_token used for the call is no longer good (40001, 40014, 42001), so
-// that the token must be invalidated and the call retried once.
+// IsTokenRejected reports whether err is, or wraps, an *APIError with one of
+// the errcodes that mean the access_token used for the call is no longer
+// good (40001, 40014, 42001), so that the token must be invalidated and the
+// call retried once. The platform did not run such a call, so retrying it
+// is safe whatever it does.
 func IsTokenRejected(err error) bool {
-	e, ok := err.(*APIError)
+	e, ok := errors.AsType[*APIError](err)
 	if !ok {
 		return false
 	}
@@ -82,10 +106,16 @@ func IsTokenRejected(err error) bool {
 	return false
 }
 
-// IsRetryable reports whether err is a transient platform error worth
-// retrying with backoff: -1 (system busy) or 45011 (minute quota).
+// IsRetryable reports whether err is, or wraps, an *APIError with a
+// transient errcode worth retrying with backoff: -1 (system busy) or 45011
+// (minute quota).
+//
+// Only 45011 says the platform did not run the call. A -1 can follow a call
+// that did its work (a message that was delivered), so retry a call that
+// sends or creates something on -1 only when a duplicate is acceptable;
+// test errors.Is(err, ErrAPIMinuteQuota) for the case that is always safe.
 func IsRetryable(err error) bool {
-	e, ok := err.(*APIError)
+	e, ok := errors.AsType[*APIError](err)
 	return ok && (e.ErrCode == -1 || e.ErrCode == 45011)
 }
 
@@ -103,7 +133,8 @@ func DecodeResponse(body []byte, method, path string, v any) error {
 		return fmt.Errorf("wxkit: %s %s: decode reply: %w", method, path, err)
 	}
 	if env.ErrCode != nil && *env.ErrCode != 0 {
-		return &APIError{ErrCode: *env.ErrCode, ErrMsg: env.ErrMsg, Method: method, Path: path}
+		_, rid := splitRID(env.ErrMsg)
+		return &APIError{ErrCode: *env.ErrCode, ErrMsg: env.ErrMsg, RID: rid, Method: method, Path: path}
 	}
 	if v == nil {
 		return nil
@@ -127,17 +158,48 @@ func ReadLimited(r io.Reader, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// trimRID drops the " rid: ..." or " hint: [...]" suffix that WeChat appends
-// to errmsg, leaving the stable part.
-func trimRID(msg string) string {
-	for _, sep := range []string{" rid:", " hint:"} {
-		if i := strings.Index(msg, sep); i >= 0 {
-			msg = msg[:i]
+// splitRID splits an errmsg into its stable part and the request id that
+// WeChat appends: " rid: <id>" (current form, <id> without spaces) or
+// " hint: [<id>]" (older form), at the very end of msg (trailing white
+// space aside). A hint before a rid ("... hint: [x] rid: y") is dropped
+// from the reason too, and the rid wins. Text elsewhere is left alone: "invalid user-card status! Hint: the card
+// was given ..." carries no request id.
+func splitRID(msg string) (reason, rid string) {
+	msg = strings.TrimRight(msg, " \t\r\n")
+	reason = msg
+	if i := strings.LastIndex(" "+msg, " rid: "); i >= 0 {
+		if id := msg[i+len("rid: "):]; id != "" && !strings.ContainsAny(id, " \t\n[]") {
+			reason, rid = strings.TrimRight(msg[:max(i-1, 0)], " "), id
 		}
 	}
-	return msg
+	if r, hint, ok := splitHint(reason); ok {
+		reason = r
+		if rid == "" {
+			rid = hint
+		}
+	}
+	return reason, rid
+}
+
+// splitHint splits "reason hint: [id]" at its end.
+func splitHint(msg string) (reason, hint string, ok bool) {
+	if !strings.HasSuffix(msg, "]") {
+		return msg, "", false
+	}
+	i := strings.LastIndex(" "+msg, " hint: [")
+	if i < 0 {
+		return msg, "", false
+	}
+	id := msg[i+len("hint: [") : len(msg)-1]
+	if id == "" || strings.ContainsAny(id, " []") {
+		return msg, "", false
+	}
+	return strings.TrimRight(msg[:max(i-1, 0)], " "), id, true
 }
 
 // Reason returns the stable part of an errmsg, without the request id
-// (" rid: ...") or hint (" hint: [...]") that WeChat appends.
-func (e *APIError) Reason() string { return trimRID(e.ErrMsg) }
+// (" rid: ...") or hint (" hint: [...]") that WeChat appends at its end.
+func (e *APIError) Reason() string {
+	reason, _ := splitRID(e.ErrMsg)
+	return reason
+}
