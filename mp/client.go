@@ -88,11 +88,12 @@ func NewClient(appID, secret string, opts ...Option) (*Client, error) {
 		logger:      cfg.logger,
 		menu:        cfg.menu,
 		api: &wxhttp.Client{
-			BaseURL:    cfg.baseURL,
-			HTTPClient: cfg.hc,
-			Tokens:     cfg.tokens,
-			Logger:     cfg.logger,
-			OnAPIError: cfg.onError,
+			BaseURL:     cfg.baseURL,
+			HTTPClient:  cfg.hc,
+			Tokens:      cfg.tokens,
+			Logger:      cfg.logger,
+			OnAPIError:  cfg.onError,
+			RetryUnsafe: cfg.retryUnsafe,
 		},
 	}
 	c.common.client = c
@@ -118,10 +119,17 @@ func (c *Client) NewRequest(ctx context.Context, method, path string, body any) 
 // Do sends req with the app's access_token and decodes the JSON reply into v
 // (which may be nil). It checks errcode on every reply, HTTP 200 included,
 // returning a *wxkit.APIError (compare with errors.Is and the wxkit
-// sentinels); on 40001, 40014 or 42001 it invalidates the rejected token and
-// retries once; on -1 or 45011 it retries with backoff while req's context
-// deadline allows. No error carries the access_token.
-func (c *Client) Do(req *http.Request, v any) error { return c.api.Do(req, v) }
+// sentinels). No error carries the access_token.
+//
+// Retries: on 40001, 40014 or 42001 it invalidates the rejected token and
+// retries once; on 45011 (minute quota) it retries with backoff while req's
+// context deadline allows (the platform ran neither). On -1 (system error)
+// it retries the same way only when opts hold Idempotent or RetryUnsafe, or
+// the client was built WithRetryUnsafe: a -1 can follow a call that the
+// platform did run. The services mark their reads Idempotent.
+func (c *Client) Do(req *http.Request, v any, opts ...CallOption) error {
+	return c.api.Do(req, v, newCallConfig(opts).wx()...)
+}
 
 // AccessToken returns the app's current access_token. Treat the value as a
 // secret; do not modify the returned Token.

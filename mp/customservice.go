@@ -8,6 +8,9 @@ import "context"
 // (message, menu click, follow, scan, ...), else 45015, and at most 20 per
 // interaction, else 45047.
 //
+// Its methods are not retried on errcode -1 (system error), which can
+// follow a delivered message; pass RetryUnsafe to accept a duplicate.
+//
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Service_Center_messages.html
 type CustomerServiceService service
 
@@ -85,41 +88,41 @@ type CustomServiceAccount struct {
 // (OpenID not of this account), 40007 (invalid media_id).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Service_Center_messages.html
-func (s *CustomerServiceService) Send(ctx context.Context, msg *CustomMessage) error {
+func (s *CustomerServiceService) Send(ctx context.Context, msg *CustomMessage, opts ...CallOption) error {
 	req, err := s.client.NewRequest(ctx, "POST", "cgi-bin/message/custom/send", msg)
 	if err != nil {
 		return err
 	}
-	return s.client.Do(req, nil)
+	return s.client.Do(req, nil, opts...)
 }
 
 // SendText sends a text message (at most 2048 bytes; links may be <a> tags).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Service_Center_messages.html
-func (s *CustomerServiceService) SendText(ctx context.Context, toUser, content string) error {
-	return s.Send(ctx, &CustomMessage{ToUser: toUser, MsgType: CustomMsgTypeText, Text: &CustomText{Content: content}})
+func (s *CustomerServiceService) SendText(ctx context.Context, toUser, content string, opts ...CallOption) error {
+	return s.Send(ctx, &CustomMessage{ToUser: toUser, MsgType: CustomMsgTypeText, Text: &CustomText{Content: content}}, opts...)
 }
 
 // SendImage sends the image mediaID (a temporary or permanent media_id).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Service_Center_messages.html
-func (s *CustomerServiceService) SendImage(ctx context.Context, toUser, mediaID string) error {
-	return s.Send(ctx, &CustomMessage{ToUser: toUser, MsgType: CustomMsgTypeImage, Image: &CustomMedia{MediaID: mediaID}})
+func (s *CustomerServiceService) SendImage(ctx context.Context, toUser, mediaID string, opts ...CallOption) error {
+	return s.Send(ctx, &CustomMessage{ToUser: toUser, MsgType: CustomMsgTypeImage, Image: &CustomMedia{MediaID: mediaID}}, opts...)
 }
 
 // SendNews sends a link card (one article).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Service_Center_messages.html
-func (s *CustomerServiceService) SendNews(ctx context.Context, toUser string, article CustomArticle) error {
+func (s *CustomerServiceService) SendNews(ctx context.Context, toUser string, article CustomArticle, opts ...CallOption) error {
 	return s.Send(ctx, &CustomMessage{ToUser: toUser, MsgType: CustomMsgTypeNews,
-		News: &CustomNews{Articles: []CustomArticle{article}}})
+		News: &CustomNews{Articles: []CustomArticle{article}}}, opts...)
 }
 
 // SendMiniProgramPage sends a Mini Program card.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Service_Center_messages.html
-func (s *CustomerServiceService) SendMiniProgramPage(ctx context.Context, toUser string, page CustomMiniProgramPage) error {
-	return s.Send(ctx, &CustomMessage{ToUser: toUser, MsgType: CustomMsgTypeMiniProgramPage, MiniProgramPage: &page})
+func (s *CustomerServiceService) SendMiniProgramPage(ctx context.Context, toUser string, page CustomMiniProgramPage, opts ...CallOption) error {
+	return s.Send(ctx, &CustomMessage{ToUser: toUser, MsgType: CustomMsgTypeMiniProgramPage, MiniProgramPage: &page}, opts...)
 }
 
 // TypingCommand is the command of Typing.
@@ -136,7 +139,7 @@ const (
 // user. The 48-hour rule applies (45015).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Service_Center_messages.html
-func (s *CustomerServiceService) Typing(ctx context.Context, toUser string, command TypingCommand) error {
+func (s *CustomerServiceService) Typing(ctx context.Context, toUser string, command TypingCommand, opts ...CallOption) error {
 	body := struct {
 		ToUser  string        `json:"touser"`
 		Command TypingCommand `json:"command"`
@@ -145,5 +148,5 @@ func (s *CustomerServiceService) Typing(ctx context.Context, toUser string, comm
 	if err != nil {
 		return err
 	}
-	return s.client.Do(req, nil)
+	return s.client.Do(req, nil, opts...)
 }

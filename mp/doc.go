@@ -9,11 +9,28 @@
 //
 //	func (c *Client) Menu() *MenuService { return (*MenuService)(&c.common) }
 //
-// Every call goes through Client.Do, which injects the access_token, checks
-// errcode on every reply (HTTP 200 included) into a *wxkit.APIError, on
-// 40001/40014/42001 invalidates the rejected token and retries once, and
-// retries -1 (system busy) and 45011 (minute quota) with backoff within the
-// ctx's deadline. Tokens come from a token.CachedSource over
+// Every call goes through Client.Do, which injects the access_token and
+// checks errcode on every reply (HTTP 200 included) into a *wxkit.APIError.
+//
+// Retries. A call that the platform did not run is retried whatever it
+// does: on 40001/40014/42001 the rejected token is invalidated and the call
+// retried once; on 45011 (minute quota) the call is retried with backoff
+// within the ctx's deadline. On -1 (system error) only reads are retried
+// (user/info, user/info/batchget, user/get, tags/get, tags/getidlist,
+// user/tag/get, menu/get, menu/trymatch, get_current_selfmenu_info,
+// media/get, material/get_material, material/get_materialcount,
+// template/get_all_private_template), each marked so in its method
+// whatever its HTTP method. Calls that send, create, change or delete are
+// not retried on -1, because the platform answers -1 now and then after it
+// has done the work and a retry would deliver a message twice; pass the
+// CallOption RetryUnsafe to one call, or WithRetryUnsafe to NewClient, to
+// retry them anyway. Transport errors are never retried. Token and ticket
+// fetches (package token) retry -1 and 45011 on their own.
+//
+// Options are given to NewClient (Option) or to one call (CallOption),
+// never through the ctx.
+//
+// Tokens come from a token.CachedSource over
 // cgi-bin/stable_token by default, shared across processes through the
 // token.Store given with WithStore.
 //

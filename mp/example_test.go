@@ -136,6 +136,45 @@ func ExampleCustomerServiceService_SendText() {
 	// <nil>
 }
 
+func ExampleRetryUnsafe() {
+	emu, srv := startEmulator()
+	defer srv.Close()
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "success")
+	}))
+	defer app.Close()
+	if err := emu.SetPushURL(emulator.DemoAppID, app.URL); err != nil {
+		panic(err)
+	}
+	client, err := mp.NewClient(emulator.DemoAppID, emulator.DemoSecret, mp.WithBaseURL(srv.URL))
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	user := emu.Apps()[0].Users[0].OpenID
+	if _, err := emu.Push(ctx, emulator.DemoAppID, emulator.PushRequest{User: user, Content: "在吗"}); err != nil {
+		panic(err)
+	}
+	busy := emulator.Fault{Path: "/cgi-bin/message/custom/send", ErrCode: -1}
+
+	// A send that meets errcode -1 is not retried: the platform may have
+	// delivered it.
+	if err := emu.InjectFault(busy); err != nil {
+		panic(err)
+	}
+	err = client.CustomerService().SendText(ctx, user, "您好")
+	fmt.Println(errors.Is(err, wxkit.ErrSystemBusy))
+
+	// The caller accepts a possible duplicate: retried with backoff.
+	if err := emu.InjectFault(busy); err != nil {
+		panic(err)
+	}
+	fmt.Println(client.CustomerService().SendText(ctx, user, "您好", mp.RetryUnsafe()))
+	// Output:
+	// true
+	// <nil>
+}
+
 func ExampleShowQRCodeURL() {
 	fmt.Println(mp.ShowQRCodeURL("gQH47joAAAAAAAAAASxodHRwOi8v+/=="))
 	// Output:

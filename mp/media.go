@@ -53,7 +53,7 @@ type UploadedMedia struct {
 // type), 40009..40012 (too large for the type), 44001 (empty file).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Asset_Management/New_temporary_materials.html
-func (s *MediaService) Upload(ctx context.Context, typ MediaType, filename string, r io.Reader) (*UploadedMedia, error) {
+func (s *MediaService) Upload(ctx context.Context, typ MediaType, filename string, r io.Reader, opts ...CallOption) (*UploadedMedia, error) {
 	path := "cgi-bin/media/upload?" + url.Values{"type": {string(typ)}}.Encode()
 	req, err := s.client.api.NewMultipartRequest(ctx, path, nil,
 		[]wxhttp.FormFile{{Field: "media", FileName: filename, Content: r}}, maxUpload)
@@ -61,7 +61,7 @@ func (s *MediaService) Upload(ctx context.Context, typ MediaType, filename strin
 		return nil, err
 	}
 	m := new(UploadedMedia)
-	if err := s.client.Do(req, m); err != nil {
+	if err := s.client.Do(req, m, opts...); err != nil {
 		return nil, err
 	}
 	if m.MediaID == "" {
@@ -117,7 +117,7 @@ func (s *MediaService) Get(ctx context.Context, mediaID string) (*MediaFile, err
 	if err != nil {
 		return nil, err
 	}
-	resp, err := s.client.api.DoRaw(req)
+	resp, err := s.client.api.DoRaw(req, wxhttp.RetrySystemError()) // a read
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ type Material struct {
 // otherwise). Errors as for Upload.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Asset_Management/Adding_Permanent_Assets.html
-func (s *MediaService) AddMaterial(ctx context.Context, typ MediaType, filename string, r io.Reader, video *VideoDescription) (*Material, error) {
+func (s *MediaService) AddMaterial(ctx context.Context, typ MediaType, filename string, r io.Reader, video *VideoDescription, opts ...CallOption) (*Material, error) {
 	var fields map[string]string
 	if typ == MediaTypeVideo {
 		if video == nil || video.Title == "" {
@@ -161,7 +161,7 @@ func (s *MediaService) AddMaterial(ctx context.Context, typ MediaType, filename 
 		return nil, err
 	}
 	m := new(Material)
-	if err := s.client.Do(req, m); err != nil {
+	if err := s.client.Do(req, m, opts...); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -181,7 +181,7 @@ func (s *MediaService) GetMaterial(ctx context.Context, mediaID string) (*MediaF
 	if err != nil {
 		return nil, err
 	}
-	resp, err := s.client.api.DoRaw(req)
+	resp, err := s.client.api.DoRaw(req, wxhttp.RetrySystemError()) // a read
 	if err != nil {
 		return nil, err
 	}
@@ -191,12 +191,12 @@ func (s *MediaService) GetMaterial(ctx context.Context, mediaID string) (*MediaF
 // DeleteMaterial deletes the permanent material mediaID (40007 if unknown).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Asset_Management/Deleting_Permanent_Assets.html
-func (s *MediaService) DeleteMaterial(ctx context.Context, mediaID string) error {
+func (s *MediaService) DeleteMaterial(ctx context.Context, mediaID string, opts ...CallOption) error {
 	req, err := s.client.NewRequest(ctx, "POST", "cgi-bin/material/del_material", &mediaIDBody{mediaID})
 	if err != nil {
 		return err
 	}
-	return s.client.Do(req, nil)
+	return s.client.Do(req, nil, opts...)
 }
 
 // MaterialCount is the number of permanent materials by type.
@@ -216,7 +216,7 @@ func (s *MediaService) GetMaterialCount(ctx context.Context) (*MaterialCount, er
 		return nil, err
 	}
 	n := new(MaterialCount)
-	if err := s.client.Do(req, n); err != nil {
+	if err := s.client.Do(req, n, Idempotent()); err != nil {
 		return nil, err
 	}
 	return n, nil

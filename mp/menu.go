@@ -14,9 +14,9 @@ import (
 //
 // Create and AddConditional validate the menu against DefaultMenuLimits()
 // before calling WeChat and return a *MenuError, without a network call,
-// when it breaks them. A ctx from ContextWithMenuLimits selects other
-// limits; one from ContextWithoutMenuValidation leaves every check to
-// WeChat.
+// when it breaks them. The client options WithMenuLimits and
+// WithoutMenuValidation change that for every call, the CallOptions
+// UseMenuLimits and SkipMenuValidation for one call.
 type MenuService service
 
 // Menu returns the service for the custom-menu endpoints.
@@ -158,17 +158,19 @@ type MenuConfig struct {
 
 // Create replaces the account's default menu. The menu is validated first
 // (see MenuLimits); a menu that breaks the limits gives a *MenuError and is
-// not sent. menu.MatchRule must be nil (use AddConditional).
+// not sent. menu.MatchRule must be nil (use AddConditional). opts may hold
+// UseMenuLimits, SkipMenuValidation and RetryUnsafe.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Creating_Custom-Defined_Menu.html
-func (s *MenuService) Create(ctx context.Context, menu *Menu) error {
+func (s *MenuService) Create(ctx context.Context, menu *Menu, opts ...CallOption) error {
 	if menu == nil {
 		return fmt.Errorf("mp: Menu.Create: nil menu")
 	}
 	if menu.MatchRule != nil {
 		return fmt.Errorf("mp: Menu.Create: menu has a MatchRule; use AddConditional")
 	}
-	if err := s.validate(ctx, menu); err != nil {
+	cc := newCallConfig(opts)
+	if err := s.validate(cc, menu); err != nil {
 		return err
 	}
 	body := Menu{Buttons: menu.Buttons}
@@ -176,7 +178,7 @@ func (s *MenuService) Create(ctx context.Context, menu *Menu) error {
 	if err != nil {
 		return err
 	}
-	return s.client.Do(req, nil)
+	return s.client.api.Do(req, nil, cc.wx()...)
 }
 
 // Get returns the menus created through the API: the default menu and the
@@ -190,7 +192,7 @@ func (s *MenuService) Get(ctx context.Context) (*MenuConfig, error) {
 		return nil, err
 	}
 	cfg := new(MenuConfig)
-	if err := s.client.Do(req, cfg); err != nil {
+	if err := s.client.Do(req, cfg, Idempotent()); err != nil {
 		return nil, err
 	}
 	return cfg, nil
@@ -199,24 +201,27 @@ func (s *MenuService) Get(ctx context.Context) (*MenuConfig, error) {
 // Delete removes the default menu and every conditional menu.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Deleting_Custom-Defined_Menu.html
-func (s *MenuService) Delete(ctx context.Context) error {
-	req, err := s.client.NewRequest(ctx, "GET", "cgi-bin/menu/delete", nil)
+func (s *MenuService) Delete(ctx context.Context, opts ...CallOption) error {
+	req, err := s.client.NewRequest(ctx, "GET", "cgi-bin/menu/delete", nil) // a GET that is not a read
 	if err != nil {
 		return err
 	}
-	return s.client.Do(req, nil)
+	return s.client.Do(req, nil, opts...)
 }
 
 // AddConditional creates a conditional menu shown to the users that
 // menu.MatchRule selects, and returns its MenuID. The menu is validated
-// first (see MenuLimits). A default menu must exist (else 65303).
+// first (see MenuLimits). A default menu must exist (else 65303). opts may
+// hold UseMenuLimits, SkipMenuValidation and RetryUnsafe (a retry after a -1
+// can create the menu twice).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Personalized_menu_interface.html
-func (s *MenuService) AddConditional(ctx context.Context, menu *Menu) (MenuID, error) {
+func (s *MenuService) AddConditional(ctx context.Context, menu *Menu, opts ...CallOption) (MenuID, error) {
 	if menu == nil {
 		return 0, fmt.Errorf("mp: Menu.AddConditional: nil menu")
 	}
-	if err := s.validate(ctx, menu); err != nil {
+	cc := newCallConfig(opts)
+	if err := s.validate(cc, menu); err != nil {
 		return 0, err
 	}
 	body := Menu{Buttons: menu.Buttons, MatchRule: menu.MatchRule}
@@ -227,7 +232,7 @@ func (s *MenuService) AddConditional(ctx context.Context, menu *Menu) (MenuID, e
 	var res struct {
 		MenuID MenuID `json:"menuid"`
 	}
-	if err := s.client.Do(req, &res); err != nil {
+	if err := s.client.api.Do(req, &res, cc.wx()...); err != nil {
 		return 0, err
 	}
 	return res.MenuID, nil
@@ -237,7 +242,7 @@ func (s *MenuService) AddConditional(ctx context.Context, menu *Menu) (MenuID, e
 // wxkit.ErrConditionalMenuMissing (65301).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Personalized_menu_interface.html
-func (s *MenuService) DeleteConditional(ctx context.Context, id MenuID) error {
+func (s *MenuService) DeleteConditional(ctx context.Context, id MenuID, opts ...CallOption) error {
 	body := struct {
 		MenuID string `json:"menuid"`
 	}{id.String()}
@@ -245,7 +250,7 @@ func (s *MenuService) DeleteConditional(ctx context.Context, id MenuID) error {
 	if err != nil {
 		return err
 	}
-	return s.client.Do(req, nil)
+	return s.client.Do(req, nil, opts...)
 }
 
 // TryMatch returns the menu that the user userID (an OpenID or a WeChat ID)
@@ -261,7 +266,7 @@ func (s *MenuService) TryMatch(ctx context.Context, userID string) (*Menu, error
 		return nil, err
 	}
 	m := new(Menu)
-	if err := s.client.Do(req, m); err != nil {
+	if err := s.client.Do(req, m, Idempotent()); err != nil { // a POST that only reads
 		return nil, err
 	}
 	return m, nil
@@ -328,7 +333,7 @@ func (s *MenuService) GetCurrentSelfMenuInfo(ctx context.Context) (*SelfMenuInfo
 		return nil, err
 	}
 	info := new(SelfMenuInfo)
-	if err := s.client.Do(req, info); err != nil {
+	if err := s.client.Do(req, info, Idempotent()); err != nil {
 		return nil, err
 	}
 	return info, nil

@@ -210,7 +210,7 @@ func TestMenuAddConditionalNeedsRule(t *testing.T) {
 	if err := env.c.Menu().Create(ctx, &Menu{Buttons: []Button{click("一")}}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := env.c.Menu().AddConditional(ContextWithoutMenuValidation(ctx), m)
+	_, err := env.c.Menu().AddConditional(ctx, m, SkipMenuValidation())
 	var ae *wxkit.APIError
 	if !errors.As(err, &ae) || ae.ErrCode != 65304 {
 		t.Errorf("AddConditional(empty rule, unvalidated) = %v, want *wxkit.APIError 65304", err)
@@ -234,7 +234,7 @@ func TestMenuLimitsEmulatorAgrees(t *testing.T) {
 			before := env.srv.Stats().Count("/cgi-bin/menu/create", emuAppID).Calls
 			local := menu.Create(ctx, &tc.menu)
 			calls := env.srv.Stats().Count("/cgi-bin/menu/create", emuAppID).Calls - before
-			remote := menu.Create(ContextWithoutMenuValidation(ctx), &tc.menu)
+			remote := menu.Create(ctx, &tc.menu, SkipMenuValidation())
 			if tc.code == 0 {
 				if local != nil || remote != nil {
 					t.Fatalf("Menu.Create = %v (validated), %v (unvalidated); want nil, nil", local, remote)
@@ -262,8 +262,7 @@ func TestMenuLimitsCustom(t *testing.T) {
 	old := DefaultMenuLimits()
 	old.MaxSubNameBytes = 40
 	m := &Menu{Buttons: []Button{{Name: "菜单", SubButtons: []Button{click(bytesOf(41))}}}}
-	ctx := ContextWithMenuLimits(t.Context(), old)
-	wantCode(t, "Menu.Create(41-byte sub name, limit 40)", env.c.Menu().Create(ctx, m), 40025)
+	wantCode(t, "Menu.Create(41-byte sub name, limit 40)", env.c.Menu().Create(t.Context(), m, UseMenuLimits(old)), 40025)
 	if err := env.c.Menu().Create(t.Context(), m); err != nil {
 		t.Errorf("Menu.Create(41-byte sub name, default limits) = %v, want nil", err)
 	}
@@ -284,9 +283,9 @@ func TestMenuLimitsClientOptions(t *testing.T) {
 	if _, ok := errors.AsType[*MenuError](c.Menu().Create(t.Context(), m)); !ok {
 		t.Errorf("WithMenuLimits: the refusal is not a local *MenuError")
 	}
-	// The per-call ctx wins over the client option.
-	if err := c.Menu().Create(ContextWithMenuLimits(t.Context(), DefaultMenuLimits()), m); err != nil {
-		t.Errorf("Menu.Create(ctx default limits over client option) = %v", err)
+	// The per-call option wins over the client option.
+	if err := c.Menu().Create(t.Context(), m, UseMenuLimits(DefaultMenuLimits())); err != nil {
+		t.Errorf("Menu.Create(UseMenuLimits(default) over client option) = %v", err)
 	}
 	// Without validation, an over-long name reaches WeChat, which refuses it.
 	off, err := NewClient(emuAppID, emuSecret, append(base, WithoutMenuValidation())...)
@@ -299,6 +298,18 @@ func TestMenuLimitsClientOptions(t *testing.T) {
 		t.Errorf("WithoutMenuValidation: still validated locally: %v", err)
 	}
 	wantCode(t, "Menu.Create(61-byte sub name, no validation)", err, 40025)
+	// One call can turn validation back on, or off.
+	before := env.srv.Stats().Count("/cgi-bin/menu/create", emuAppID).Calls
+	err = off.Menu().Create(t.Context(), tooLong, UseMenuLimits(DefaultMenuLimits()))
+	if _, local := errors.AsType[*MenuError](err); !local {
+		t.Errorf("Menu.Create(UseMenuLimits over WithoutMenuValidation) = %v, want a local *MenuError", err)
+	}
+	if n := env.srv.Stats().Count("/cgi-bin/menu/create", emuAppID).Calls - before; n != 0 {
+		t.Errorf("Menu.Create(UseMenuLimits over WithoutMenuValidation) made %d calls, want 0", n)
+	}
+	if err := c.Menu().Create(t.Context(), m, SkipMenuValidation()); err != nil {
+		t.Errorf("Menu.Create(SkipMenuValidation over WithMenuLimits 40, 41-byte name) = %v, want nil from the emulator", err)
+	}
 }
 
 // TestMenuClickCarriesMenuID checks that a tap on a button of a created

@@ -1,7 +1,6 @@
 package mp
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/wxkit/wxkit"
@@ -220,36 +219,23 @@ func rangeText(min, max int) string {
 	}
 }
 
-// menuLimitsKey is the context key of ContextWithMenuLimits.
-type menuLimitsKey struct{}
-
-// menuLimitsValue is the value under menuLimitsKey; off disables validation.
+// menuLimitsValue is the menu validation that an Option or a CallOption
+// selects; off disables it.
 type menuLimitsValue struct {
 	limits MenuLimits
 	off    bool
 }
 
-// ContextWithMenuLimits returns a ctx under which MenuService.Create and
-// AddConditional validate menus against l instead of DefaultMenuLimits().
-func ContextWithMenuLimits(ctx context.Context, l MenuLimits) context.Context {
-	return context.WithValue(ctx, menuLimitsKey{}, menuLimitsValue{limits: l})
-}
-
-// ContextWithoutMenuValidation returns a ctx under which MenuService.Create
-// and AddConditional send menus without validating them, leaving every
-// check to WeChat (whose errors are then *wxkit.APIError, not *MenuError).
-func ContextWithoutMenuValidation(ctx context.Context) context.Context {
-	return context.WithValue(ctx, menuLimitsKey{}, menuLimitsValue{off: true})
-}
-
-// validate checks m against the limits in effect for ctx.
-func (s *MenuService) validate(ctx context.Context, m *Menu) error {
-	v, ok := ctx.Value(menuLimitsKey{}).(menuLimitsValue)
-	if !ok && s.client.menu != nil {
-		v, ok = *s.client.menu, true
+// validate checks m against the limits in effect for a call: the call's
+// (UseMenuLimits, SkipMenuValidation), else the client's (WithMenuLimits,
+// WithoutMenuValidation), else DefaultMenuLimits().
+func (s *MenuService) validate(cc callConfig, m *Menu) error {
+	v := cc.menu
+	if v == nil {
+		v = s.client.menu
 	}
 	switch {
-	case !ok:
+	case v == nil:
 		return DefaultMenuLimits().Validate(m)
 	case v.off:
 		return nil

@@ -25,6 +25,8 @@ type config struct {
 	logger  *slog.Logger
 	menu    *menuLimitsValue
 	onError func(errcode int)
+
+	retryUnsafe bool
 }
 
 // WithHTTPClient sets the *http.Client used for API calls and token fetches
@@ -108,9 +110,9 @@ func WithLogger(l *slog.Logger) Option {
 
 // WithMenuLimits makes MenuService.Create and AddConditional validate menus
 // against l instead of DefaultMenuLimits() (WeChat's documented limits; the
-// platform's real limits have differed from its docs, see docs/PLATFORM.md). A
-// ctx from ContextWithMenuLimits or ContextWithoutMenuValidation overrides
-// it for one call.
+// platform's real limits have differed from its docs, see docs/PLATFORM.md).
+// The CallOptions UseMenuLimits and SkipMenuValidation override it for one
+// call.
 func WithMenuLimits(l MenuLimits) Option {
 	return func(c *config) error {
 		c.menu = &menuLimitsValue{limits: l}
@@ -120,10 +122,23 @@ func WithMenuLimits(l MenuLimits) Option {
 
 // WithoutMenuValidation makes MenuService.Create and AddConditional send
 // menus without validating them, leaving every check to WeChat (whose
-// errors are then *wxkit.APIError rather than *MenuError).
+// errors are then *wxkit.APIError rather than *MenuError). The CallOption
+// UseMenuLimits turns validation back on for one call.
 func WithoutMenuValidation() Option {
 	return func(c *config) error {
 		c.menu = &menuLimitsValue{off: true}
+		return nil
+	}
+}
+
+// WithRetryUnsafe makes every call of the client retry on errcode -1 (system
+// error) with backoff, sends and creates included, as RetryUnsafe does for
+// one call. Without it only reads are retried on -1: the platform answers -1
+// now and then after it has done the work, so a retried send can reach the
+// user twice.
+func WithRetryUnsafe() Option {
+	return func(c *config) error {
+		c.retryUnsafe = true
 		return nil
 	}
 }

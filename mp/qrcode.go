@@ -92,7 +92,7 @@ type QRCode struct {
 // (invalid args) for the rest.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Account_Management/Generating_a_Parametric_QR_Code.html
-func (s *QRCodeService) Create(ctx context.Context, r *QRCodeRequest) (*QRCode, error) {
+func (s *QRCodeService) Create(ctx context.Context, r *QRCodeRequest, opts ...CallOption) (*QRCode, error) {
 	if r == nil {
 		return nil, fmt.Errorf("mp: QRCode.Create: nil request")
 	}
@@ -117,7 +117,7 @@ func (s *QRCodeService) Create(ctx context.Context, r *QRCodeRequest) (*QRCode, 
 		return nil, err
 	}
 	q := new(QRCode)
-	if err := s.client.Do(req, q); err != nil {
+	if err := s.client.Do(req, q, opts...); err != nil {
 		return nil, err
 	}
 	return q, nil

@@ -35,10 +35,10 @@ type SubscribeSendRequest struct {
 // keyword's rules).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/service/api/notify/notify/api_sendnewsubscribemsg.html
-func (s *SubscribeService) Send(ctx context.Context, msg *SubscribeSendRequest) error {
+func (s *SubscribeService) Send(ctx context.Context, msg *SubscribeSendRequest, opts ...CallOption) error {
 	req, err := s.client.NewRequest(ctx, "POST", "cgi-bin/message/subscribe/bizsend", msg)
 	if err != nil {
 		return err
 	}
-	return s.client.Do(req, nil)
+	return s.client.Do(req, nil, opts...)
 }

@@ -46,7 +46,7 @@ type TemplateSendRequest struct {
 // not follow the account).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Template_Message_Interface.html
-func (s *TemplateService) Send(ctx context.Context, msg *TemplateSendRequest) (int64, error) {
+func (s *TemplateService) Send(ctx context.Context, msg *TemplateSendRequest, opts ...CallOption) (int64, error) {
 	req, err := s.client.NewRequest(ctx, "POST", "cgi-bin/message/template/send", msg)
 	if err != nil {
 		return 0, err
@@ -54,7 +54,7 @@ func (s *TemplateService) Send(ctx context.Context, msg *TemplateSendRequest) (i
 	var res struct {
 		MsgID int64 `json:"msgid"`
 	}
-	if err := s.client.Do(req, &res); err != nil {
+	if err := s.client.Do(req, &res, opts...); err != nil {
 		return 0, err
 	}
 	return res.MsgID, nil
@@ -82,7 +82,7 @@ func (s *TemplateService) ListPrivate(ctx context.Context) ([]Template, error) {
 	var res struct {
 		Templates []Template `json:"template_list"`
 	}
-	if err := s.client.Do(req, &res); err != nil {
+	if err := s.client.Do(req, &res, Idempotent()); err != nil {
 		return nil, err
 	}
 	return res.Templates, nil
@@ -92,7 +92,7 @@ func (s *TemplateService) ListPrivate(ctx context.Context) ([]Template, error) {
 // 40037 (invalid template_id).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Template_Message_Interface.html
-func (s *TemplateService) Delete(ctx context.Context, templateID string) error {
+func (s *TemplateService) Delete(ctx context.Context, templateID string, opts ...CallOption) error {
 	body := struct {
 		TemplateID string `json:"template_id"`
 	}{templateID}
@@ -100,5 +100,5 @@ func (s *TemplateService) Delete(ctx context.Context, templateID string) error {
 	if err != nil {
 		return err
 	}
-	return s.client.Do(req, nil)
+	return s.client.Do(req, nil, opts...)
 }

@@ -81,7 +81,7 @@ func (s *UserService) Get(ctx context.Context, openID string, opts *UserGetOptio
 		return nil, err
 	}
 	u := new(User)
-	if err := s.client.Do(req, u); err != nil {
+	if err := s.client.Do(req, u, Idempotent()); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -117,7 +117,7 @@ func (s *UserService) BatchGet(ctx context.Context, openIDs []string, lang Lang)
 	var res struct {
 		Users []User `json:"user_info_list"`
 	}
-	if err := s.client.Do(req, &res); err != nil {
+	if err := s.client.Do(req, &res, Idempotent()); err != nil { // a POST that only reads
 		return nil, err
 	}
 	return res.Users, nil
@@ -151,7 +151,7 @@ func (s *UserService) List(ctx context.Context, nextOpenID string) (*UserList, e
 		return nil, err
 	}
 	l := new(UserList)
-	if err := s.client.Do(req, l); err != nil {
+	if err := s.client.Do(req, l, Idempotent()); err != nil {
 		return nil, err
 	}
 	return l, nil
@@ -194,7 +194,7 @@ func (s *UserService) All(ctx context.Context) iter.Seq2[string, error] {
 // undocumented (the emulator answers 40035, invalid args size).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/User_Management/Configuring_user_notes.html
-func (s *UserService) UpdateRemark(ctx context.Context, openID, remark string) error {
+func (s *UserService) UpdateRemark(ctx context.Context, openID, remark string, opts ...CallOption) error {
 	body := struct {
 		OpenID string `json:"openid"`
 		Remark string `json:"remark"`
@@ -203,5 +203,5 @@ func (s *UserService) UpdateRemark(ctx context.Context, openID, remark string) e
 	if err != nil {
 		return err
 	}
-	return s.client.Do(req, nil)
+	return s.client.Do(req, nil, opts...)
 }

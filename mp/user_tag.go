@@ -48,7 +48,7 @@ type tagFields struct {
 // account has 100 tags).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/User_Management/User_Tag_Management.html
-func (s *TagService) Create(ctx context.Context, name string) (*Tag, error) {
+func (s *TagService) Create(ctx context.Context, name string, opts ...CallOption) (*Tag, error) {
 	req, err := s.client.NewRequest(ctx, "POST", "cgi-bin/tags/create", &tagBody{Tag: tagFields{Name: name}})
 	if err != nil {
 		return nil, err
@@ -56,7 +56,7 @@ func (s *TagService) Create(ctx context.Context, name string) (*Tag, error) {
 	var res struct {
 		Tag Tag `json:"tag"`
 	}
-	if err := s.client.Do(req, &res); err != nil {
+	if err := s.client.Do(req, &res, opts...); err != nil {
 		return nil, err
 	}
 	return &res.Tag, nil
@@ -74,7 +74,7 @@ func (s *TagService) List(ctx context.Context) ([]Tag, error) {
 	var res struct {
 		Tags []Tag `json:"tags"`
 	}
-	if err := s.client.Do(req, &res); err != nil {
+	if err := s.client.Do(req, &res, Idempotent()); err != nil {
 		return nil, err
 	}
 	return res.Tags, nil
@@ -84,12 +84,12 @@ func (s *TagService) List(ctx context.Context) ([]Tag, error) {
 // 45158, 45159 (no such tag).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/User_Management/User_Tag_Management.html
-func (s *TagService) Update(ctx context.Context, id int, name string) error {
+func (s *TagService) Update(ctx context.Context, id int, name string, opts ...CallOption) error {
 	req, err := s.client.NewRequest(ctx, "POST", "cgi-bin/tags/update", &tagBody{Tag: tagFields{ID: &id, Name: name}})
 	if err != nil {
 		return err
 	}
-	return s.client.Do(req, nil)
+	return s.client.Do(req, nil, opts...)
 }
 
 // Delete deletes tag id and removes it from its users. Errors: 45058
@@ -97,12 +97,12 @@ func (s *TagService) Update(ctx context.Context, id int, name string) error {
 // tag).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/User_Management/User_Tag_Management.html
-func (s *TagService) Delete(ctx context.Context, id int) error {
+func (s *TagService) Delete(ctx context.Context, id int, opts ...CallOption) error {
 	req, err := s.client.NewRequest(ctx, "POST", "cgi-bin/tags/delete", &tagBody{Tag: tagFields{ID: &id}})
 	if err != nil {
 		return err
 	}
-	return s.client.Do(req, nil)
+	return s.client.Do(req, nil, opts...)
 }
 
 // batchTagging is the body of batchtagging / batchuntagging.
@@ -116,18 +116,18 @@ type batchTagging struct {
 // 45059 (a user would carry more than 20 tags), 45159 (no such tag).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/User_Management/User_Tag_Management.html
-func (s *TagService) TagUsers(ctx context.Context, id int, openIDs []string) error {
-	return s.batch(ctx, "TagUsers", "cgi-bin/tags/members/batchtagging", id, openIDs)
+func (s *TagService) TagUsers(ctx context.Context, id int, openIDs []string, opts ...CallOption) error {
+	return s.batch(ctx, "TagUsers", "cgi-bin/tags/members/batchtagging", id, openIDs, opts)
 }
 
 // UntagUsers takes tag id off up to 50 users. Errors as for TagUsers.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/User_Management/User_Tag_Management.html
-func (s *TagService) UntagUsers(ctx context.Context, id int, openIDs []string) error {
-	return s.batch(ctx, "UntagUsers", "cgi-bin/tags/members/batchuntagging", id, openIDs)
+func (s *TagService) UntagUsers(ctx context.Context, id int, openIDs []string, opts ...CallOption) error {
+	return s.batch(ctx, "UntagUsers", "cgi-bin/tags/members/batchuntagging", id, openIDs, opts)
 }
 
-func (s *TagService) batch(ctx context.Context, method, path string, id int, openIDs []string) error {
+func (s *TagService) batch(ctx context.Context, method, path string, id int, openIDs []string, opts []CallOption) error {
 	if len(openIDs) > MaxTagOpenIDs {
 		return fmt.Errorf("mp: Tag.%s: %d openids, at most %d per call: %w",
 			method, len(openIDs), MaxTagOpenIDs, &wxkit.APIError{ErrCode: 40032, ErrMsg: "invalid openid list size"})
@@ -136,7 +136,7 @@ func (s *TagService) batch(ctx context.Context, method, path string, id int, ope
 	if err != nil {
 		return err
 	}
-	return s.client.Do(req, nil)
+	return s.client.Do(req, nil, opts...)
 }
 
 // TagUserList is one page of the users carrying a tag (up to 10000).
@@ -163,7 +163,7 @@ func (s *TagService) ListUsers(ctx context.Context, id int, nextOpenID string) (
 		return nil, err
 	}
 	l := new(TagUserList)
-	if err := s.client.Do(req, l); err != nil {
+	if err := s.client.Do(req, l, Idempotent()); err != nil { // a POST that only reads
 		return nil, err
 	}
 	return l, nil
@@ -184,7 +184,7 @@ func (s *TagService) GetUserTags(ctx context.Context, openID string) ([]int, err
 	var res struct {
 		TagIDs []int `json:"tagid_list"`
 	}
-	if err := s.client.Do(req, &res); err != nil {
+	if err := s.client.Do(req, &res, Idempotent()); err != nil { // a POST that only reads
 		return nil, err
 	}
 	return res.TagIDs, nil

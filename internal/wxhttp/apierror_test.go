@@ -19,6 +19,7 @@ func TestOnAPIError(t *testing.T) {
 		replies []string // served in turn; the last one repeats
 		status  int      // HTTP status of every reply; 0 means 200
 		raw     bool     // DoRaw instead of Do
+		opts    []CallOption
 		want    []int
 	}{
 		{name: "ok", replies: []string{`{"errcode":0,"errmsg":"ok"}`}},
@@ -27,7 +28,8 @@ func TestOnAPIError(t *testing.T) {
 		{name: "errcode on 500", status: 500, replies: []string{`{"errcode":48001,"errmsg":"api unauthorized"}`}, want: []int{48001}},
 		{name: "500 not JSON", status: 502, replies: []string{`<html>oops`}},
 		{name: "token rejected then ok", replies: []string{`{"errcode":40001,"errmsg":"invalid credential"}`, `{"errcode":0}`}, want: []int{40001}},
-		{name: "busy on every attempt", replies: []string{`{"errcode":-1,"errmsg":"system error"}`}, want: []int{-1, -1, -1, -1}},
+		{name: "busy, not retried", replies: []string{`{"errcode":-1,"errmsg":"system error"}`}, want: []int{-1}},
+		{name: "busy on every attempt", opts: []CallOption{RetrySystemError()}, replies: []string{`{"errcode":-1,"errmsg":"system error"}`}, want: []int{-1, -1, -1, -1}},
 		{name: "busy then ok", replies: []string{`{"errcode":45011,"errmsg":"api minute-quota reach limit"}`, `{"errcode":0}`}, want: []int{45011}},
 		{name: "raw download failed", raw: true, replies: []string{`{"errcode":40007,"errmsg":"invalid media_id"}`}, want: []int{40007}},
 		{name: "raw download ok", raw: true, replies: []string{`not json: a file`}},
@@ -55,9 +57,9 @@ func TestOnAPIError(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tc.raw {
-				c.DoRaw(req)
+				c.DoRaw(req, tc.opts...)
 			} else {
-				c.Do(req, nil)
+				c.Do(req, nil, tc.opts...)
 			}
 			mu.Lock()
 			defer mu.Unlock()

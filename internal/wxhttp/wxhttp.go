@@ -2,8 +2,22 @@
 // oauth, miniprogram, openplatform): it builds requests against a base URL,
 // injects the access_token query parameter, decodes JSON replies checking
 // errcode on every one (HTTP 200 included), invalidates a rejected token and
-// retries once, retries system-busy and minute-quota errors with backoff, and
-// keeps tokens out of every error it returns.
+// retries once, retries minute-quota errors (and system errors of the calls
+// that are safe to repeat) with backoff, and keeps tokens out of every error
+// it returns.
+//
+// The retry policy, by errcode:
+//
+//   - 40001, 40014, 42001 (token rejected): every call, once, after
+//     invalidating the token. The platform did not run the call.
+//   - 45011 (minute quota): every call, with backoff. The platform did not
+//     run the call.
+//   - -1 (system error): only calls made with RetrySystemError (reads, or
+//     a send whose caller opted in), or every call when Client.RetryUnsafe
+//     is set. A -1 can follow a call that the
+//     platform did run (a message delivered), so repeating a send or a
+//     create can duplicate it.
+//   - anything else, transport errors included: never.
 package wxhttp
 
 import (
@@ -27,7 +41,7 @@ import (
 
 // Defaults of Client.
 const (
-	DefaultMaxAttempts = 4 // attempts for -1 / 45011
+	DefaultMaxAttempts = 4 // attempts of a call retried on -1 or 45011
 	DefaultBaseDelay   = 200 * time.Millisecond
 	DefaultMaxDelay    = 5 * time.Second
 	DefaultMaxBody     = 16 << 20 // bytes of a reply
@@ -47,9 +61,15 @@ type Client struct {
 	// 42001). Nil means Tokens, if it implements token.Invalidator; with
 	// neither, a rejected token is not retried.
 	Invalidator token.Invalidator
-	// MaxAttempts caps the attempts of a call that fails with -1 (system
-	// busy) or 45011 (minute quota); 0 means DefaultMaxAttempts.
+	// MaxAttempts caps the attempts of a call that fails with 45011 (minute
+	// quota) or, when it may be retried on it, -1 (system error); 0 means
+	// DefaultMaxAttempts.
 	MaxAttempts int
+	// RetryUnsafe makes every call retry on -1 (system error), not only
+	// those made with RetrySystemError: sends and creates may then be run twice
+	// by the platform (a duplicate message) when a -1 followed a call that
+	// it did run.
+	RetryUnsafe bool
 	// BaseDelay and MaxDelay shape the exponential backoff between those
 	// attempts (with jitter); zero means the defaults. A retry whose delay
 	// would pass the ctx's deadline is not made.
@@ -99,13 +119,24 @@ func ParseBaseURL(s string) (*url.URL, error) {
 	return u, nil
 }
 
-type noTokenKey struct{}
+// A CallOption adjusts one call of Do or DoRaw.
+type CallOption func(*callOptions)
 
-// WithoutToken marks ctx so that requests made with it carry no access_token
-// (for the few endpoints that take the appid and secret instead).
-func WithoutToken(ctx context.Context) context.Context {
-	return context.WithValue(ctx, noTokenKey{}, true)
+// callOptions is what the CallOptions of one call set.
+type callOptions struct {
+	retrySystemError bool // retried on -1 too
+	noToken          bool // no access_token
 }
+
+// RetrySystemError makes one call retry on -1 (system error) as well as on
+// 45011. Give it to the calls that are safe to repeat, the reads (whatever
+// their HTTP method: user/info/batchget is a POST), and to a send or a
+// create only when its caller accepts a possible duplicate.
+func RetrySystemError() CallOption { return func(o *callOptions) { o.retrySystemError = true } }
+
+// NoToken makes a call carry no access_token (for the few endpoints that
+// take the appid and secret instead).
+func NoToken() CallOption { return func(o *callOptions) { o.noToken = true } }
 
 func (c *Client) resolve(path string) (*url.URL, error) {
 	if c.BaseURL == nil {
@@ -214,10 +245,10 @@ func (c *Client) NewMultipartRequest(ctx context.Context, path string, fields ma
 
 // Do sends req (with its context), decodes the JSON reply into v (which may
 // be nil) and returns a *wxkit.APIError for a non-zero errcode whatever the
-// HTTP status; see Client for token and busy retries. Errors never carry the
-// access_token.
-func (c *Client) Do(req *http.Request, v any) error {
-	_, err := c.send(req, func(resp *http.Response, body []byte, method, path string) error {
+// HTTP status; see the package doc for the retries, and opts for this
+// call's policy. Errors never carry the access_token.
+func (c *Client) Do(req *http.Request, v any, opts ...CallOption) error {
+	_, err := c.send(req, opts, func(resp *http.Response, body []byte, method, path string) error {
 		return decode(resp, body, method, path, v)
 	})
 	return err
@@ -233,8 +264,9 @@ type Response struct {
 // DoRaw sends req and returns the raw reply (for downloads such as
 // media/get). A reply that is a JSON object is still checked for errcode, so
 // a failed download is a *wxkit.APIError; a non-2xx status is an error.
-func (c *Client) DoRaw(req *http.Request) (*Response, error) {
-	return c.send(req, func(resp *http.Response, body []byte, method, path string) error {
+// Retries and opts are as in Do.
+func (c *Client) DoRaw(req *http.Request, opts ...CallOption) (*Response, error) {
+	return c.send(req, opts, func(resp *http.Response, body []byte, method, path string) error {
 		if t := bytes.TrimSpace(body); len(t) > 0 && t[0] == '{' {
 			var e *wxkit.APIError
 			if err := wxkit.DecodeResponse(body, method, path, nil); errors.As(err, &e) {
@@ -306,8 +338,20 @@ func (c *Client) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
+// retryable reports whether a call that failed with err may be tried again
+// after a backoff: always on 45011, on -1 only when systemError is set.
+func retryable(err error, systemError bool) bool {
+	return errors.Is(err, wxkit.ErrAPIMinuteQuota) || (systemError && errors.Is(err, wxkit.ErrSystemBusy))
+}
+
 // send runs the attempt loop; check turns a reply into nil or an error.
-func (c *Client) send(req *http.Request, check func(*http.Response, []byte, string, string) error) (*Response, error) {
+func (c *Client) send(req *http.Request, opts []CallOption, check func(*http.Response, []byte, string, string) error) (*Response, error) {
+	var co callOptions
+	for _, o := range opts {
+		if o != nil {
+			o(&co)
+		}
+	}
 	ctx := req.Context()
 	method := req.Method
 	path := strings.TrimPrefix(req.URL.Path, "/")
@@ -329,7 +373,8 @@ func (c *Client) send(req *http.Request, check func(*http.Response, []byte, stri
 	if inv == nil {
 		inv, _ = c.Tokens.(token.Invalidator)
 	}
-	useToken := c.Tokens != nil && ctx.Value(noTokenKey{}) == nil && !req.URL.Query().Has("access_token")
+	useToken := c.Tokens != nil && !co.noToken && !req.URL.Query().Has("access_token")
+	retrySystemError := co.retrySystemError || c.RetryUnsafe
 
 	tokenRetried := false
 	for attempt := 1; ; attempt++ {
@@ -370,16 +415,17 @@ func (c *Client) send(req *http.Request, check func(*http.Response, []byte, stri
 			return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}, nil
 		}
 		c.reportAPIError(err)
+		tokenRejected, again := wxkit.IsTokenRejected(err), retryable(err, retrySystemError)
 		err = Scrub(err, secret)
 		switch {
-		case tok != nil && inv != nil && !tokenRetried && wxkit.IsTokenRejected(err):
+		case tok != nil && inv != nil && !tokenRetried && tokenRejected:
 			tokenRetried = true
 			c.logger().DebugContext(ctx, "wxkit: access_token rejected; invalidating and retrying", "method", method, "path", path, "err", err, "token", tok)
 			if ierr := inv.Invalidate(ctx, tok); ierr != nil {
 				return nil, errors.Join(err, Scrub(ierr, secret))
 			}
 			attempt-- // the token retry does not count against busy retries
-		case wxkit.IsRetryable(err) && attempt < c.maxAttempts():
+		case again && attempt < c.maxAttempts():
 			d := c.backoff(attempt)
 			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
 				return nil, err

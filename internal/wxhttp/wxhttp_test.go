@@ -225,7 +225,7 @@ func TestBusyRetry(t *testing.T) {
 		defer cancel()
 		req, _ := c.NewRequest(ctx, "POST", "b", map[string]string{"k": "v"})
 		var v result
-		if err := c.Do(req, &v); err != nil || v.Value != "done" {
+		if err := c.Do(req, &v, RetrySystemError()); err != nil || v.Value != "done" {
 			t.Fatalf("Do = %v, %q; want nil, done", err, v.Value)
 		}
 		if len(slept) != 3 {
@@ -247,7 +247,7 @@ func TestBusyRetry(t *testing.T) {
 			fmt.Fprint(w, `{"errcode":-1,"errmsg":"system error"}`)
 		})
 		req, _ := c.NewRequest(t.Context(), "GET", "b", nil)
-		if err := c.Do(req, nil); !errors.Is(err, wxkit.ErrSystemBusy) {
+		if err := c.Do(req, nil, RetrySystemError()); !errors.Is(err, wxkit.ErrSystemBusy) {
 			t.Fatalf("Do = %v, want ErrSystemBusy", err)
 		}
 		if hits.Load() != 3 {
@@ -283,10 +283,74 @@ func TestBusyRetry(t *testing.T) {
 			fmt.Fprint(w, `{"errcode":45009,"errmsg":"reach max api daily quota limit"}`)
 		})
 		req, _ := c.NewRequest(t.Context(), "GET", "b", nil)
-		if err := c.Do(req, nil); !errors.Is(err, wxkit.ErrAPIDailyQuota) || hits.Load() != 1 {
+		if err := c.Do(req, nil, RetrySystemError()); !errors.Is(err, wxkit.ErrAPIDailyQuota) || hits.Load() != 1 {
 			t.Fatalf("Do = %v after %d attempts, want ErrAPIDailyQuota after 1", err, hits.Load())
 		}
 	})
+}
+
+// TestRetryPolicy: 45011 and a rejected token are retried on every call (the
+// platform did not run it); -1 only on the calls marked RetrySystemError or
+// by a RetryUnsafe client, whatever the HTTP method.
+func TestRetryPolicy(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		method   string
+		codes    []int // errcodes of the first replies; then success
+		opts     []CallOption
+		unsafe   bool // Client.RetryUnsafe
+		wantHits int32
+		wantErr  error // nil: success
+	}{
+		{name: "send, -1", method: "POST", codes: []int{-1, -1}, wantHits: 1, wantErr: wxkit.ErrSystemBusy},
+		{name: "GET without the mark, -1", method: "GET", codes: []int{-1}, wantHits: 1, wantErr: wxkit.ErrSystemBusy},
+		{name: "send opted in, -1", method: "POST", codes: []int{-1, -1}, opts: []CallOption{RetrySystemError()}, wantHits: 3},
+		{name: "send on a RetryUnsafe client, -1", method: "POST", codes: []int{-1, -1}, unsafe: true, wantHits: 3},
+		{name: "POST read, -1", method: "POST", codes: []int{-1, -1}, opts: []CallOption{RetrySystemError()}, wantHits: 3},
+		{name: "send, 45011", method: "POST", codes: []int{45011, 45011}, wantHits: 3},
+		{name: "read, 45011", method: "GET", codes: []int{45011, 45011}, opts: []CallOption{RetrySystemError()}, wantHits: 3},
+		{name: "send, 45011 then -1", method: "POST", codes: []int{45011, -1}, wantHits: 2, wantErr: wxkit.ErrSystemBusy},
+		{name: "send, token rejected", method: "POST", codes: []int{40001}, wantHits: 2},
+		{name: "send, token rejected then -1", method: "POST", codes: []int{42001, -1}, wantHits: 2, wantErr: wxkit.ErrSystemBusy},
+		{name: "nil option", method: "POST", codes: []int{-1}, opts: []CallOption{nil}, wantHits: 1, wantErr: wxkit.ErrSystemBusy},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, mux, _, _ := setup(t)
+			c.RetryUnsafe = tt.unsafe
+			var hits atomic.Int32
+			mux.HandleFunc("/p", func(w http.ResponseWriter, r *http.Request) {
+				testMethod(t, r, tt.method)
+				if n := int(hits.Add(1)); n <= len(tt.codes) {
+					fmt.Fprintf(w, `{"errcode":%d,"errmsg":"e rid: 6523d1a2-2b9e1f4a-4b2d3c1e"}`, tt.codes[n-1])
+					return
+				}
+				fmt.Fprint(w, `{"errcode":0,"value":"ok"}`)
+			})
+			var body any
+			if tt.method == "POST" {
+				body = map[string]string{"touser": "o1"}
+			}
+			req, err := c.NewRequest(t.Context(), tt.method, "p", body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.Do(req, nil, tt.opts...)
+			if (tt.wantErr == nil) != (err == nil) || !errors.Is(err, tt.wantErr) {
+				t.Errorf("Do = %v, want %v", err, tt.wantErr)
+			}
+			if tt.wantErr != nil {
+				if _, ok := errors.AsType[*wxkit.APIError](err); !ok {
+					t.Errorf("Do error %T is not a *wxkit.APIError", err)
+				}
+			}
+			if got := hits.Load(); got != tt.wantHits {
+				t.Errorf("%d requests, want %d", got, tt.wantHits)
+			}
+		})
+	}
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
@@ -346,21 +410,21 @@ func TestTokenNeverInErrors(t *testing.T) {
 	})
 }
 
-func TestWithoutTokenAndNilSource(t *testing.T) {
+func TestNoTokenAndNilSource(t *testing.T) {
 	t.Parallel()
 	c, mux, up, _ := setup(t)
 	mux.HandleFunc("/open", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Has("access_token") {
-			t.Errorf("access_token sent on a WithoutToken request")
+			t.Errorf("access_token sent on a NoToken request")
 		}
 		fmt.Fprint(w, `{"value":"x"}`)
 	})
-	req, _ := c.NewRequest(WithoutToken(t.Context()), "GET", "open?appid=a", nil)
-	if err := c.Do(req, nil); err != nil {
+	req, _ := c.NewRequest(t.Context(), "GET", "open?appid=a", nil)
+	if err := c.Do(req, nil, NoToken()); err != nil {
 		t.Fatal(err)
 	}
 	if up.fetches.Load() != 0 {
-		t.Errorf("token fetched for a WithoutToken request")
+		t.Errorf("token fetched for a NoToken request")
 	}
 	c.Tokens = nil
 	req, _ = c.NewRequest(t.Context(), "GET", "open", nil)
