@@ -73,7 +73,7 @@ func BenchmarkServerPlainEcho(b *testing.B) {
 
 // BenchmarkServerSafeEchoImmediate is BenchmarkServerSafeEcho with a
 // webhook.ImmediateHandler (as the gateway's fixed replies are): no handler
-// goroutine, no deadline timer.
+// goroutine.
 func BenchmarkServerSafeEchoImmediate(b *testing.B) {
 	benchServer(b, webhook.ModeSafe, immediateEcho{})
 }

@@ -59,18 +59,8 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request) Outcome {
 		return OutcomeRejected
 	}
 
-	// The deadline context of a Handler that may answer at once is armed
-	// only when needed (see reqCtx).
-	var ctx context.Context
-	if deadline := time.Now().Add(s.cfg.timeout); s.cfg.immediate != nil {
-		rctx := newReqCtx(r.Context(), deadline)
-		defer rctx.end(context.Canceled)
-		ctx = rctx
-	} else {
-		dctx, cancel := context.WithDeadline(r.Context(), deadline)
-		defer cancel()
-		ctx = dctx
-	}
+	ctx, cancel := context.WithDeadline(r.Context(), time.Now().Add(s.cfg.timeout))
+	defer cancel()
 
 	var key string
 	if s.Dedup != nil {
@@ -418,19 +408,12 @@ func (c *call) put() {
 // call runs the Handler under ctx (the request's context with the
 // deadline) and returns its reply, or nil when it failed, panicked or missed
 // the deadline (late is then true, and the late reply goes to LateReply
-// from the Handler's goroutine). An ImmediateHandler that answers at once is called on this
-// goroutine; one that does not gets a context.WithDeadline in place of the
-// reqCtx.
+// from the Handler's goroutine). An ImmediateHandler that answers at once is
+// called on this goroutine.
 func (s *Server) call(ctx context.Context, m *message.Message) (reply message.Reply, late bool) {
 	if ih := s.cfg.immediate; ih != nil {
 		if r, ok, err := s.immediate(ctx, ih, m); ok {
 			return s.outcome(ctx, m, r, err), false
-		}
-		if rc, ok := ctx.(*reqCtx); ok {
-			// The Handler gets a standard deadline context.
-			dctx, cancel := context.WithDeadline(rc.parent, rc.deadline)
-			defer cancel()
-			ctx = dctx
 		}
 	}
 	c := callPool.Get().(*call)
