@@ -14,9 +14,8 @@
 //     run the call.
 //   - -1 (system error): only calls made with RetrySystemError (reads, or
 //     a send whose caller opted in), or every call when Client.RetryUnsafe
-//     is set. A -1 can follow a call that the
-//     platform did run (a message delivered), so repeating a send or a
-//     create can duplicate it.
+//     is set. A -1 can follow a call that the platform did run (a message
+//     delivered), so repeating a send or a create can duplicate it.
 //   - anything else, transport errors included: never.
 package wxhttp
 
@@ -66,9 +65,9 @@ type Client struct {
 	// DefaultMaxAttempts.
 	MaxAttempts int
 	// RetryUnsafe makes every call retry on -1 (system error), not only
-	// those made with RetrySystemError: sends and creates may then be run twice
-	// by the platform (a duplicate message) when a -1 followed a call that
-	// it did run.
+	// those made with RetrySystemError: sends and creates may then be run
+	// twice by the platform (a duplicate message) when a -1 followed a call
+	// that it did run.
 	RetryUnsafe bool
 	// BaseDelay and MaxDelay shape the exponential backoff between those
 	// attempts (with jitter); zero means the defaults. A retry whose delay
