@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -28,9 +29,12 @@ const LateHandlerTimeout = 30 * time.Second
 const JobLateReply = "late_reply"
 
 // lateReplyRetries are the pauses after failed attempts at a late reply
-// (a busy platform, a network error); after the last the job is given up.
-// A refusal that retrying cannot change (45015: the user has not written
-// within 48 hours; 45047: too many messages) gives up at once.
+// that did not run (45011, the minute quota; a connection that failed);
+// after the last the job is given up. Any other failure gives up at once:
+// a refusal that retrying cannot change (45015: the user has not written
+// within 48 hours; 45047: too many messages), and an outcome that is not
+// known (-1, a timeout after the request went out), since sending again
+// could deliver the message twice.
 var lateReplyRetries = []time.Duration{5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute}
 
 // lateReplyMaxAge is how long after the message a late reply is still
@@ -143,17 +147,21 @@ func (g *Gateway) sendLateReply(ctx context.Context, j *store.Job) error {
 		return nil
 	case errors.Is(err, wxkit.ErrResponseOutOfTime):
 		return permanent(fmt.Errorf("gateway: late reply to %s: the user has not interacted within 48 hours: %w", lr.OpenID, err))
-	case wxkit.IsRetryable(err) || !isAPIError(err):
-		return err // busy platform or network: try again
+	case errors.Is(err, wxkit.ErrAPIMinuteQuota) || notSent(err):
+		return err // the platform did not run the send: try again
 	default:
+		// -1, a timeout after the request went out, …: the message may
+		// have reached the user, and a second one would be a duplicate.
 		return permanent(err)
 	}
 }
 
-// isAPIError reports whether err carries a WeChat errcode.
-func isAPIError(err error) bool {
-	var ae *wxkit.APIError
-	return errors.As(err, &ae)
+// notSent reports whether err happened before the request reached the
+// platform (a refused or failed connection), so that sending again cannot
+// deliver the message twice.
+func notSent(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
 }
 
 // deliverLateReply sends lr through cs.

@@ -122,7 +122,8 @@ func (g *Gateway) syncMenu(ctx context.Context, a *AppConfig) (bool, error) {
 	if MenusEqual(want, have) {
 		return false, nil
 	}
-	if err := c.Menu().Create(ctx, want); err != nil {
+	// menu/create replaces the whole menu: repeating it after -1 is safe.
+	if err := c.Menu().Create(ctx, want, mp.RetryUnsafe()); err != nil {
 		return false, fmt.Errorf("creating the menu: %w", err)
 	}
 	return true, nil

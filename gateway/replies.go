@@ -79,8 +79,8 @@ func ruleHandler(rc *ReplyConfig, client *http.Client) webhook.Handler {
 
 // funcHandler makes f a webhook.Handler; immediate says that f needs no
 // I/O (fixed text or news, echo, keyword matching), and makes the Handler a
-// webhook.ImmediateHandler, which the webhook Server calls without a
-// goroutine or a deadline timer.
+// webhook.ImmediateHandler, which the webhook Server calls on the request's
+// goroutine.
 func funcHandler(f replyFunc, immediate bool) webhook.Handler {
 	if immediate {
 		return immediateReply(f)

@@ -57,7 +57,8 @@ when the configuration has one app.`,
 				if local == nil {
 					return fmt.Errorf("menu push: --file is required (the app has no menu: key)")
 				}
-				if err := c.Menu().Create(cmd.Context(), local); err != nil {
+				// menu/create replaces the whole menu: repeating it after -1 is safe.
+				if err := c.Menu().Create(cmd.Context(), local, mp.RetryUnsafe()); err != nil {
 					return fmt.Errorf("menu push: %w", err)
 				}
 				fmt.Fprintf(m.Stdout, "menu of %s created (%d buttons)\n", c.AppID(), len(local.Buttons))
