@@ -62,12 +62,19 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request) Outcome {
 	ctx, cancel := context.WithDeadline(r.Context(), time.Now().Add(s.cfg.timeout))
 	defer cancel()
 
+	if !encrypted {
+		// The signature does not cover a plaintext body (replay.go).
+		if outcome, done := s.checkReplay(ctx, w, r, m); done {
+			return outcome
+		}
+	}
+
 	var key string
 	if s.Dedup != nil {
 		key = m.DedupKey()
 		cl, err := s.Dedup.Claim(ctx, key, s.cfg.leaseTTL)
 		if err == nil && cl.State == ClaimPending {
-			cl, err = s.waitClaim(ctx, key)
+			cl, err = s.waitClaim(ctx, s.Dedup, key)
 			if err != nil && ctx.Err() != nil {
 				// The first delivery is still running and our own deadline
 				// has come: "success" now; that delivery answers the user.
@@ -283,9 +290,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, dst []byte) ([
 	return dst, 0, ""
 }
 
-// waitClaim waits for the in-flight first delivery of key.
-func (s *Server) waitClaim(ctx context.Context, key string) (Claim, error) {
-	if wt, ok := s.Dedup.(DedupWaiter); ok {
+// waitClaim waits for the in-flight first delivery of key in st.
+func (s *Server) waitClaim(ctx context.Context, st DedupStore, key string) (Claim, error) {
+	if wt, ok := st.(DedupWaiter); ok {
 		return wt.Wait(ctx, key, s.cfg.leaseTTL)
 	}
 	t := time.NewTicker(s.cfg.pollInterval)
@@ -296,7 +303,7 @@ func (s *Server) waitClaim(ctx context.Context, key string) (Claim, error) {
 			return Claim{}, ctx.Err()
 		case <-t.C:
 		}
-		c, err := s.Dedup.Claim(ctx, key, s.cfg.leaseTTL)
+		c, err := st.Claim(ctx, key, s.cfg.leaseTTL)
 		if err != nil || c.State != ClaimPending {
 			return c, err
 		}
