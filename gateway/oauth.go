@@ -171,8 +171,10 @@ func (w *webState) oauthConfig(a *AppConfig, scope oauth.Scope) *oauth.Config {
 }
 
 // serveLogin serves GET /oauth/login?return=/path&scope=snsapi_base|snsapi_userinfo&app=APPID:
-// it checks the return target (checkReturn), stores a fresh nonce and
-// redirects (302) to WeChat's authorize page with a signed state.
+// it checks the return target (checkReturn), stores a fresh nonce, gives
+// the browser the secret the nonce commits to in a login cookie
+// (LoginCookie) and redirects (302) to WeChat's authorize page with a
+// signed state.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/OA_Web_Apps/Wechat_webpage_authorization.html
 func (w *webState) serveLogin(rw http.ResponseWriter, r *http.Request) {
@@ -220,6 +222,7 @@ func (w *webState) serveLogin(rw http.ResponseWriter, r *http.Request) {
 		w.fail(rw, r, "oauth: storing the state failed", err)
 		return
 	}
+	w.setLoginCookie(rw, &st) // session.go
 	rw.Header().Set("Cache-Control", "no-store")
 	http.Redirect(rw, r, w.oauthConfig(a, scope).AuthCodeURL(state), http.StatusFound)
 }
@@ -232,11 +235,14 @@ func (w *webState) fail(rw http.ResponseWriter, r *http.Request, msg string, err
 
 // serveCallback serves GET /oauth/callback?app=APPID&code=CODE&state=STATE,
 // where WeChat sends the browser back. In order: verify the state (MAC in
-// constant time, expiry), consume its nonce (single use), then, when the
+// constant time, expiry), check that this browser started the login (its
+// login cookie holds the secret the nonce commits to; the cookie is
+// cleared), consume its nonce (single use), then, when the
 // user consented (a code is present), exchange the code, read the profile
 // when the scope allows, upsert the user, start a session (a new random id
 // in an HttpOnly, SameSite=Lax cookie) and redirect (302) to the return
-// path. A bad, expired or replayed state is answered 400, a refused
+// path. A bad, expired or replayed state, or one whose login cookie is
+// missing or different (login CSRF), is answered 400, a refused
 // consent 403, an upstream failure 502; none of them starts a session.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/OA_Web_Apps/Wechat_webpage_authorization.html#1
@@ -254,6 +260,13 @@ func (w *webState) serveCallback(rw http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		w.logger.LogAttrs(ctx, slog.LevelWarn, "oauth: callback refused", slog.String("appid", a.AppID), slog.String("reason", err.Error()))
 		writeJSON(rw, http.StatusBadRequest, webError{"invalid or expired login state; start the login again"})
+		return
+	}
+	// Before the nonce is consumed: a browser that did not start the login
+	// cannot use it up either.
+	if reason := w.checkLoginCookie(rw, r, &st); reason != "" { // session.go
+		w.logger.LogAttrs(ctx, slog.LevelWarn, "oauth: callback refused", slog.String("appid", a.AppID), slog.String("reason", reason))
+		writeJSON(rw, http.StatusBadRequest, webError{"this login was not started in this browser; start the login again"})
 		return
 	}
 	stored, err := w.states.TakeState(ctx, st.nonceString(), now)

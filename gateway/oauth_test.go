@@ -144,9 +144,23 @@ func TestOAuthSecureCookieOnHTTPS(t *testing.T) {
 	e.g.web.secure = true // as when public_url is https
 	c := e.noFollow(t)
 	auth, _ := e.startLogin(t, c, url.Values{})
+	names := e.loginCookies(t, c) // logincsrf_test.go
+	if len(names) != 1 {
+		t.Errorf("login cookies %v, want 1", names)
+	}
+	for name := range names {
+		if !strings.HasPrefix(name, "__Host-"+LoginCookie+"_") {
+			t.Errorf("login cookie %q, want the __Host- prefix on https", name)
+		}
+	}
 	resp, _ := get(t, c, e.callbackURL(t, c, auth).String())
 	if ck := sessionCookie(resp); ck == nil || !ck.Secure {
 		t.Errorf("cookie = %+v, want Secure", ck)
+	}
+	for _, ck := range resp.Cookies() {
+		if ck.Name != SessionCookie && (!ck.Secure || ck.MaxAge >= 0) {
+			t.Errorf("callback sets %+v, want the login cookie cleared, Secure", ck)
+		}
 	}
 }
 
@@ -231,8 +245,12 @@ func TestOAuthCallbackRefusesBadStates(t *testing.T) {
 			c := e.noFollow(t)
 			auth, _ := e.startLogin(t, c, url.Values{"return": {"/secret"}})
 			cb := e.callbackURL(t, c, auth)
-			u := tc.prepare(t, cb, c)
+			// The browser that started the login, without the session
+			// prepare may give c: its login cookie, copied beforehand.
 			fresh := e.noFollow(t)
+			base, _ := url.Parse(e.url)
+			fresh.Jar.SetCookies(base, c.Jar.Cookies(base))
+			u := tc.prepare(t, cb, c)
 			resp, body := get(t, fresh, u)
 			if resp.StatusCode != tc.want {
 				t.Errorf("callback = %d %s, want %d", resp.StatusCode, body, tc.want)

@@ -15,6 +15,60 @@ import (
 // 32 random bytes (base64url); the server keeps only their SHA-256.
 const SessionCookie = "wxkit_session"
 
+// LoginCookie names the cookies that bind a login to the browser that
+// started it (login CSRF: without them, a victim who opens an attacker's
+// unfinished callback URL would be signed in as the attacker).
+//
+// /oauth/login sets one per login, named LoginCookie + "_" + 8 characters
+// taken from the state's nonce, so that logins started in several tabs of
+// one browser each keep their own, and prefixed "__Host-" when public_url is
+// https (a cookie only the gateway's own origin can set, over https, for
+// Path=/: a sibling subdomain or a network attacker cannot plant one). Its
+// value is the 16-byte browser secret (base64url) whose hash is the state's
+// nonce (state.go); it is HttpOnly, SameSite=Lax (sent on WeChat's
+// top-level redirect back), Secure on https, and lives oauth.state_ttl.
+// The callback refuses (400) a state whose cookie is missing or holds
+// another secret, comparing in constant time, and clears the cookie.
+const LoginCookie = "wxkit_login"
+
+// loginCookieName returns the name of the login cookie of nonce.
+func (w *webState) loginCookieName(nonce *[stateNonceLen]byte) string {
+	name := LoginCookie + "_" + base64.RawURLEncoding.EncodeToString(nonce[:6])
+	if w.secure {
+		name = "__Host-" + name
+	}
+	return name
+}
+
+// setLoginCookie gives the browser the secret of st.
+func (w *webState) setLoginCookie(rw http.ResponseWriter, st *loginState) {
+	http.SetCookie(rw, &http.Cookie{
+		Name:     w.loginCookieName(&st.Nonce),
+		Value:    base64.RawURLEncoding.EncodeToString(st.Secret[:]),
+		Path:     "/",
+		MaxAge:   int(time.Duration(w.cfg.OAuth.StateTTL) / time.Second),
+		HttpOnly: true,
+		Secure:   w.secure,
+		SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// checkLoginCookie reports why r's browser did not start the login of st,
+// or "" when it did; a cookie found is cleared.
+func (w *webState) checkLoginCookie(rw http.ResponseWriter, r *http.Request, st *loginState) string {
+	name := w.loginCookieName(&st.Nonce)
+	c, err := r.Cookie(name)
+	if err != nil {
+		return "login cookie missing: the login was started in another browser"
+	}
+	http.SetCookie(rw, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		Secure: w.secure, SameSite: http.SameSiteLaxMode})
+	if !st.boundTo(c.Value) {
+		return "login cookie does not match the state"
+	}
+	return ""
+}
+
 // startSession stores a new session for user u and sets its cookie:
 // HttpOnly, SameSite=Lax, Path=/, Secure when public_url is https, Max-Age
 // oauth.session_ttl. A login always gets a new id, so that an id planted

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -15,8 +16,9 @@ import (
 // parameter and gets back at /oauth/callback.
 //
 //	state   = base64url(payload) "." base64url(mac)
-//	payload = version (1 byte, 1) | flags (1 byte) | expiry (uint32, Unix s,
-//	          big endian) | nonce (12 random bytes) | return path (UTF-8)
+//	payload = version (1 byte, 2) | flags (1 byte) | expiry (uint32, Unix s,
+//	          big endian) | nonce (12 bytes) | return path (UTF-8)
+//	nonce   = SHA-256("wxkit-login-binding\x00" secret), first 12 bytes
 //	mac     = HMAC-SHA256(oauth.secret, "wxkit-oauth-state\x00" appid "\x00"
 //	          base64url(payload)), first 16 bytes
 //
@@ -26,12 +28,21 @@ import (
 // server-side. The MAC binds the state to one app, so that a state issued
 // for one app cannot complete a login at another. The nonce is stored at
 // login and consumed (deleted) on the callback, so a state works once.
+//
+// The nonce binds the state to the browser that started the login: secret
+// is 16 random bytes drawn for each login and given to that browser only,
+// in the login cookie (session.go), and the callback refuses a state whose
+// nonce is not the hash of the cookie it comes with. Whoever holds the
+// state (it travels in URLs) learns nothing of the secret. Version 1 states
+// (random nonces, no binding) are refused: a login started before the
+// upgrade must be started again.
 const (
-	stateVersion      = 1
+	stateVersion      = 2
 	stateFlagUserInfo = 1 << 0
 	stateFlagStored   = 1 << 1
 	stateHeaderLen    = 1 + 1 + 4 + stateNonceLen
 	stateNonceLen     = 12
+	stateSecretLen    = 16
 	stateMACLen       = 16
 	// maxStateLen is WeChat's limit on the state parameter.
 	maxStateLen = 128
@@ -42,6 +53,7 @@ var (
 	errStateMalformed = errors.New("malformed state")
 	errStateSignature = errors.New("state signature mismatch")
 	errStateExpired   = errors.New("state expired")
+	errStateVersion   = errors.New("state of another format version (issued before an upgrade?)")
 )
 
 // loginState is the content of a state.
@@ -51,6 +63,9 @@ type loginState struct {
 	Expires  time.Time
 	Nonce    [stateNonceLen]byte
 	Return   string // "" when Stored
+	// Secret is the browser's secret, whose hash is Nonce: known to
+	// newLoginState only (verify leaves it zero).
+	Secret [stateSecretLen]byte
 }
 
 // nonceString is the nonce as stored in the state store.
@@ -63,14 +78,37 @@ type stateSigner struct {
 	key []byte
 }
 
-// newLoginState returns a state with a fresh random nonce. The return path
-// goes into the payload when the signed state fits in maxStateLen bytes;
-// otherwise Stored is set and the caller keeps the path with the nonce.
+// bindingNonce returns the nonce that commits to a browser secret.
+func bindingNonce(secret []byte) [stateNonceLen]byte {
+	h := sha256.New()
+	h.Write([]byte("wxkit-login-binding\x00"))
+	h.Write(secret)
+	var n [stateNonceLen]byte
+	copy(n[:], h.Sum(nil))
+	return n
+}
+
+// boundTo reports, in constant time, whether secret (as carried by the
+// login cookie: base64url) is the browser secret of s.
+func (s *loginState) boundTo(secret string) bool {
+	b, err := base64.RawURLEncoding.DecodeString(secret)
+	if err != nil || len(b) != stateSecretLen {
+		return false
+	}
+	n := bindingNonce(b)
+	return subtle.ConstantTimeCompare(n[:], s.Nonce[:]) == 1
+}
+
+// newLoginState returns a state with a fresh random browser secret and its
+// nonce. The return path goes into the payload when the signed state fits
+// in maxStateLen bytes; otherwise Stored is set and the caller keeps the
+// path with the nonce.
 func (s *stateSigner) newLoginState(appID, ret string, userInfo bool, expires time.Time) (loginState, string, error) {
 	st := loginState{UserInfo: userInfo, Expires: expires, Return: ret}
-	if _, err := rand.Read(st.Nonce[:]); err != nil {
+	if _, err := rand.Read(st.Secret[:]); err != nil {
 		return loginState{}, "", err
 	}
+	st.Nonce = bindingNonce(st.Secret[:])
 	enc := s.sign(appID, &st)
 	if len(enc) > maxStateLen {
 		st.Stored, st.Return = true, ""
@@ -125,8 +163,11 @@ func (s *stateSigner) verify(appID, state string, now time.Time) (loginState, er
 		return loginState{}, errStateSignature
 	}
 	p, err := base64.RawURLEncoding.DecodeString(payload)
-	if err != nil || len(p) < stateHeaderLen || p[0] != stateVersion {
+	if err != nil || len(p) < stateHeaderLen {
 		return loginState{}, errStateMalformed
+	}
+	if p[0] != stateVersion {
+		return loginState{}, errStateVersion
 	}
 	st := loginState{
 		UserInfo: p[1]&stateFlagUserInfo != 0,
