@@ -19,6 +19,8 @@ import (
 //	  trusted_proxies: [10.0.0.0/8]
 //	  max_json_body_bytes: 65536
 //	  token_invalidate_interval: 30s
+//	  auth_failures_per_minute: 10
+//	  auth_failures_burst: 20
 type OpsConfig struct {
 	// MetricsListen, when set (host:port), serves GET /metrics on its own
 	// listener only, e.g. an address reachable from the monitoring network
@@ -58,6 +60,20 @@ type LimitsConfig struct {
 	// place, so that a misbehaving caller cannot make the gateway burn the
 	// app's daily token quota. Default 30s; "0s" turns the limit off.
 	TokenInvalidateInterval *Duration `yaml:"token_invalidate_interval"`
+	// AuthFailuresPerMinute is the sustained rate, per client IP (an IPv6
+	// client by its /64), of failed authentications on the token service
+	// (a missing or wrong bearer secret on /token/{appid} and
+	// /token/{appid}/invalidate), per minute. A client over it is answered
+	// 429 with Retry-After on every token-service request, with the right
+	// secret or not, until its budget has refilled: a guesser gets nothing
+	// from trying on. Clients behind one address share the budget (set
+	// trusted_proxies when a proxy is in front). Default 10; -1 turns the
+	// brake off. Either way failures are logged as a summary: at most one
+	// line per client a minute, with the count (authfailures.go).
+	AuthFailuresPerMinute int `yaml:"auth_failures_per_minute"`
+	// AuthFailuresBurst is how many failed authentications a client may
+	// make at once before the rate applies. Default 20.
+	AuthFailuresBurst int `yaml:"auth_failures_burst"`
 
 	trusted []netip.Prefix // TrustedProxies, parsed by normalize
 }
@@ -68,6 +84,8 @@ const (
 	DefaultOAuthBurst              = 20
 	DefaultMaxJSONBodyBytes        = 64 << 10
 	DefaultTokenInvalidateInterval = 30 * time.Second
+	DefaultAuthFailuresPerMinute   = 10
+	DefaultAuthFailuresBurst       = 20
 )
 
 // normalizeOps fills the defaults of the OpsConfig keys and validates them;
@@ -120,6 +138,19 @@ func (l *LimitsConfig) normalize(key string) error {
 	}
 	if *l.TokenInvalidateInterval < 0 {
 		return fmt.Errorf("%s.token_invalidate_interval: must not be negative", key)
+	}
+	switch {
+	case l.AuthFailuresPerMinute == 0:
+		l.AuthFailuresPerMinute = DefaultAuthFailuresPerMinute
+	case l.AuthFailuresPerMinute == -1:
+	case l.AuthFailuresPerMinute < 0:
+		return fmt.Errorf("%s.auth_failures_per_minute: %d must be positive, or -1 for no limit", key, l.AuthFailuresPerMinute)
+	}
+	if l.AuthFailuresBurst == 0 {
+		l.AuthFailuresBurst = DefaultAuthFailuresBurst
+	}
+	if l.AuthFailuresBurst < 1 {
+		return fmt.Errorf("%s.auth_failures_burst: must be at least 1, got %d", key, l.AuthFailuresBurst)
 	}
 	return nil
 }

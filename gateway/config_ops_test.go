@@ -16,10 +16,11 @@ func TestOpsConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := cfg.Limits
-	got := []any{cfg.MetricsListen, l.OAuthPerMinute, l.OAuthBurst, l.MaxJSONBodyBytes, time.Duration(*l.TokenInvalidateInterval), len(l.trusted)}
-	want := []any{"", 60, 20, int64(65536), 30 * time.Second, 0}
+	got := []any{cfg.MetricsListen, l.OAuthPerMinute, l.OAuthBurst, l.MaxJSONBodyBytes, time.Duration(*l.TokenInvalidateInterval), len(l.trusted),
+		l.AuthFailuresPerMinute, l.AuthFailuresBurst}
+	want := []any{"", 60, 20, int64(65536), 30 * time.Second, 0, 10, 20}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("defaults [metrics_listen, oauth_per_minute, oauth_burst, max_json_body_bytes, token_invalidate_interval, trusted] (-want +got):\n%s", diff)
+		t.Errorf("defaults [metrics_listen, oauth_per_minute, oauth_burst, max_json_body_bytes, token_invalidate_interval, trusted, auth_failures_per_minute, auth_failures_burst] (-want +got):\n%s", diff)
 	}
 }
 
@@ -33,6 +34,8 @@ limits:
   trusted_proxies: [10.0.0.0/8, 192.0.2.7, "2001:db8::/32", "::ffff:172.16.0.0/108"]
   max_json_body_bytes: 4096
   token_invalidate_interval: 0s
+  auth_failures_per_minute: -1
+  auth_failures_burst: 7
 `))
 	if err != nil {
 		t.Fatalf("ParseConfig = %v", err)
@@ -41,7 +44,8 @@ limits:
 		t.Errorf("MetricsListen = %q", cfg.MetricsListen)
 	}
 	l := cfg.Limits
-	if l.OAuthPerMinute != -1 || l.OAuthBurst != 5 || l.MaxJSONBodyBytes != 4096 || *l.TokenInvalidateInterval != 0 {
+	if l.OAuthPerMinute != -1 || l.OAuthBurst != 5 || l.MaxJSONBodyBytes != 4096 || *l.TokenInvalidateInterval != 0 ||
+		l.AuthFailuresPerMinute != -1 || l.AuthFailuresBurst != 7 {
 		t.Errorf("Limits = %+v", l)
 	}
 	var prefixes []string
@@ -54,6 +58,9 @@ limits:
 	o := newOps(cfg, discardOpsLogger(), time.Now)
 	if o.oauth != nil || o.invalidations != nil {
 		t.Errorf("oauth_per_minute -1 and token_invalidate_interval 0s: limiter %v, gate %v; want both off", o.oauth, o.invalidations)
+	}
+	if a := newAuthFailures(&cfg.Limits, discardOpsLogger(), time.Now); a.limit != nil {
+		t.Errorf("auth_failures_per_minute -1: brake %v, want off", a.limit)
 	}
 	if !o.clients.isTrusted(netip.MustParseAddr("10.9.8.7")) {
 		t.Error("10.9.8.7 not trusted")
@@ -75,6 +82,8 @@ func TestOpsConfigErrorsNameTheKey(t *testing.T) {
 		{"small body cap", "limits: { max_json_body_bytes: 100 }\n", "limits.max_json_body_bytes"},
 		{"negative interval", "limits: { token_invalidate_interval: -1s }\n", "limits.token_invalidate_interval"},
 		{"bad interval", "limits: { token_invalidate_interval: often }\n", "often"},
+		{"negative auth failure rate", "limits: { auth_failures_per_minute: -2 }\n", "limits.auth_failures_per_minute"},
+		{"negative auth failure burst", "limits: { auth_failures_burst: -1 }\n", "limits.auth_failures_burst"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

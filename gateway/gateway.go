@@ -179,6 +179,7 @@ func (g *Gateway) buildRoutes() error {
 		now:       g.now,
 
 		invalidations: g.ops.invalidations, // ratelimit.go
+		failures:      newAuthFailures(&g.cfg.Limits, g.logger, g.now),
 	}
 	g.startLateReplies()
 	for i := range g.cfg.Apps {

@@ -30,6 +30,9 @@ type tokenService struct {
 	now       func() time.Time
 
 	invalidations *invalidateGate // limits.token_invalidate_interval (ratelimit.go)
+	// failures brakes and logs failed authentications
+	// (limits.auth_failures_per_minute, authfailures.go); nil: neither.
+	failures *authFailures
 }
 
 // secretMatches reports whether the Authorization header carries the
@@ -161,11 +164,16 @@ func (s *tokenService) serveInvalidate(w http.ResponseWriter, r *http.Request) {
 }
 
 // source authenticates r and resolves its {appid} and type to the token
-// source; when it returns false it has answered r.
+// source; when it returns false it has answered r: 429 when r's client has
+// failed to authenticate too often (authfailures.go), 401 without the
+// bearer secret.
 func (s *tokenService) source(w http.ResponseWriter, r *http.Request) (src *token.CachedSource, appID string, kind token.Kind, ok bool) {
+	client, refused := s.failures.refuse(w, r)
+	if refused {
+		return nil, "", "", false
+	}
 	if !s.secretMatches(r.Header.Get("Authorization")) {
-		s.logger.LogAttrs(r.Context(), slog.LevelWarn, "token service: unauthorized request",
-			slog.String("path", r.URL.Path), slog.String("remote", r.RemoteAddr))
+		s.failures.failed(r, client) // logged there, as a summary
 		w.Header().Set("WWW-Authenticate", `Bearer realm="wxkit token service"`)
 		writeJSON(w, http.StatusUnauthorized, tokenError{ErrCode: 41001, ErrMsg: "missing or wrong bearer secret"})
 		return nil, "", "", false
