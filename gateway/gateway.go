@@ -198,21 +198,28 @@ func (g *Gateway) buildRoutes() error {
 		if g.msgLog != nil {
 			srv.Recorder = g.msgLog.recorder(a.AppID)
 		}
+		// The shared store of the app's claims, behind an in-process
+		// tier. Dedup keys ("msg:<MsgId>", "evt:…", "sig:…") are unique
+		// per account, not across accounts: scope them by app.
+		var shared webhook.DedupStore
+		if g.stores.Dedup != nil {
+			shared = &tieredDedup{local: &webhook.MemoryDedup{},
+				shared: prefixedDedup{prefix: a.AppID + ":", inner: g.stores.Dedup}, logger: srv.Logger,
+				storeError: g.ops.metrics.storeErrorFunc(storeDedup)} // metrics.go
+		}
 		switch wh.Dedup {
 		case DedupStore:
-			if g.stores.Dedup != nil {
-				// Dedup keys ("msg:<MsgId>", "evt:…") are unique per
-				// account, not across accounts: scope them by app.
-				shared := prefixedDedup{prefix: a.AppID + ":", inner: g.stores.Dedup}
-				srv.Dedup = &tieredDedup{local: &webhook.MemoryDedup{}, shared: shared, logger: srv.Logger,
-					storeError: g.ops.metrics.storeErrorFunc(storeDedup)} // metrics.go
-			} else {
+			srv.Dedup = shared
+			if shared == nil {
 				srv.Dedup = &webhook.MemoryDedup{}
 			}
 		case DedupMemory:
 			srv.Dedup = &webhook.MemoryDedup{}
 		case DedupOff:
 		}
+		// Plaintext pushes' signed pairs are shared whatever the dedup
+		// mode, so that a body forged at another instance is refused.
+		srv.Replay = shared
 		srv.Observer = g.ops.metrics.pushObserver(a.AppID) // metrics.go
 		g.wireLateReply(a, srv)
 		if err := srv.Init(); err != nil {

@@ -33,17 +33,16 @@ import (
 //     and nonce already used with another body"); the Handler never runs and
 //     nothing is recorded.
 //
-// The record lives in the Server's DedupStore under the key
-// "sig:" + the signature in lower-case hex, with the digest (hex) as the
-// completed claim's reply: a DedupStore shared by several instances makes
-// the check hold across them. The key is the signature rather than the
+// The record lives in the Server's Replay store (else its Dedup store)
+// under the key "sig:" + the signature in lower-case hex, with the digest
+// (hex) as the completed claim's reply: a store shared by several
+// instances makes the check hold across them. The key is the signature rather than the
 // timestamp and nonce themselves because the signature is what the Token
 // authenticates: WeChat concatenates the sorted strings without a
 // separator, so another split of the same characters between timestamp and
 // nonce carries the same signature, and must count as the same pair. It also
-// scopes the key to the account (the Token). A Server without a DedupStore
-// keeps the pairs in a MemoryDedup shared by every such Server in the
-// process (DefaultMemoryDedupSize keys, oldest dropped first).
+// scopes the key to the account (the Token). A Server with neither keeps
+// the pairs in a MemoryDedup of its own (bounded: oldest dropped first).
 //
 // Cost: a plaintext push that brings a new pair makes one Claim and one
 // Complete more; a retry one Claim. Encrypted pushes (safe mode, and the
@@ -59,15 +58,15 @@ const replayKeyPrefix = "sig:"
 // reasonReplay is the rejection reason of a forged body.
 const reasonReplay = "timestamp and nonce already used with another body"
 
-// replayMemory holds the pairs of Servers without a DedupStore.
-var replayMemory MemoryDedup
-
 // replayStore returns the store of signed pairs.
 func (s *Server) replayStore() DedupStore {
-	if s.Dedup != nil {
+	switch {
+	case s.Replay != nil:
+		return s.Replay
+	case s.Dedup != nil:
 		return s.Dedup
 	}
-	return &replayMemory
+	return s.cfg.replayMemory
 }
 
 // replayKey returns the store key of a verified signature (40 hex digits,

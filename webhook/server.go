@@ -120,12 +120,13 @@ func (f RecorderFunc) Record(ctx context.Context, m *message.Message, reply []by
 //     no <Encrypt> element, undecryptable ciphertext, or an encrypted push
 //     to a Server without EncodingAESKey.
 //   - 403: a wrong signature or msg_signature, a timestamp outside
-//     TimestampWindow, a foreign AppID inside the ciphertext, or a plaintext
-//     push to a safe-mode Server.
+//     TimestampWindow, a foreign AppID inside the ciphertext, a plaintext
+//     push to a safe-mode Server, or a plaintext push whose signature was
+//     already used with another body (see Replay).
 //   - 405: any method but GET and POST (with an Allow header).
 //   - 413: a body over MaxBodyBytes.
-//   - 500: invalid configuration, a DedupStore failure on Claim, or a
-//     Recorder failure (WeChat retries).
+//   - 500: invalid configuration, a DedupStore (or Replay store) failure
+//     on Claim, or a Recorder failure (WeChat retries).
 //
 // GET (URL verification) answers 200 with the echostr (text/plain,
 // nosniff), 400 and 403 as above. The Official Account handshake is always
@@ -154,6 +155,12 @@ type Server struct {
 	// reply without running Handler again. Use a shared store when several
 	// instances serve one account.
 	Dedup DedupStore
+	// Replay keeps the signed (timestamp, nonce) pairs of plaintext pushes
+	// with a digest of their bodies, so that a body forged under a used
+	// signature is refused (replay.go). Nil means Dedup, or a memory store
+	// of the Server's own when Dedup is nil too; set a shared store when
+	// several instances serve one account with dedup off or in memory.
+	Replay DedupStore
 	// DedupTTL is how long a completed delivery is remembered; zero means
 	// DefaultDedupTTL, and it is raised to TimestampWindow when shorter.
 	DedupTTL time.Duration
@@ -200,6 +207,7 @@ type config struct {
 	leaseTTL     time.Duration
 	pollInterval time.Duration
 	logger       *slog.Logger
+	replayMemory *MemoryDedup // signed pairs when neither Replay nor Dedup is set
 }
 
 // ErrConfig reports an invalid Server configuration.
@@ -255,6 +263,7 @@ func (s *Server) init() error {
 		c.handler = NotFound
 	}
 	c.immediate, _ = c.handler.(ImmediateHandler)
+	c.replayMemory = &MemoryDedup{}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
