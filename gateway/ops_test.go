@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"io"
@@ -187,5 +188,36 @@ func TestGatewayOAuthRateLimit(t *testing.T) {
 	}
 	if n := metricValue(t, g.MetricsRegistry(), "wxkit_http_rate_limited_total", map[string]string{"route": "/oauth/callback"}); n != 1 {
 		t.Errorf("wxkit_http_rate_limited_total{route=/oauth/callback} = %v, want 1", n)
+	}
+}
+
+// TestGatewayPushCounters: through the whole gateway, a push, a retry of it
+// and a rejected push each move their own wxkit_webhook_pushes_total
+// counter, as served at /metrics.
+func TestGatewayPushCounters(t *testing.T) {
+	t.Parallel()
+	g, _ := newOpsGateway(t, nil)
+	push := webhooktest.NewSignedRequest(metricsToken, textPush(42), &webhooktest.RequestOptions{Target: "/wx/" + metricsAppID, Nonce: "n42"})
+	body, _ := io.ReadAll(push.Body)
+	again := func() *http.Request {
+		r := push.Clone(t.Context())
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		return r
+	}
+	for i, want := range []int{200, 200} { // the push, then WeChat's retry
+		if w := serveGateway(g, again()); w.Code != want {
+			t.Fatalf("delivery %d = %d %s", i, w.Code, w.Body)
+		}
+	}
+	bad := webhooktest.NewSignedRequest("not-the-token", textPush(43), &webhooktest.RequestOptions{Target: "/wx/" + metricsAppID})
+	if w := serveGateway(g, bad); w.Code != http.StatusForbidden {
+		t.Fatalf("forged push = %d, want 403", w.Code)
+	}
+	metrics := serveGateway(g, httptest.NewRequest("GET", "/metrics", nil)).Body.String()
+	for _, outcome := range []string{"replied", "duplicate", "rejected"} {
+		want := `wxkit_webhook_pushes_total{appid="` + metricsAppID + `",outcome="` + outcome + `"} 1`
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 }
