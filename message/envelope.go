@@ -4,8 +4,10 @@ package message
 // safe (encrypted) mode, <xml><ToUserName/><Encrypt/></xml>, or a reply
 // envelope with MsgSignature, TimeStamp and Nonce. Other elements (such as
 // WeCom's AgentID) are ignored. It returns an error wrapping ErrMalformed for
-// malformed XML or a missing or empty <Encrypt>, and ErrTooLarge for input
-// longer than MaxSize. The returned strings share one copy of b.
+// malformed XML, for another encoding than UTF-8 or characters XML 1.0
+// forbids (ErrUnsupportedEncoding, ErrInvalidChar: see CheckDocument), and
+// for a missing or empty <Encrypt> (a *MissingFieldError); ErrTooLarge for
+// input longer than MaxSize. The returned strings share one copy of b.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html
 func ParseEnvelope(b []byte) (Envelope, error) {
@@ -13,13 +15,16 @@ func ParseEnvelope(b []byte) (Envelope, error) {
 	if len(b) > MaxSize {
 		return e, ErrTooLarge
 	}
+	if err := CheckDocument(b); err != nil {
+		return e, err
+	}
 	s := string(b)
 	rootName, i, empty, err := root(s)
 	if err != nil {
 		return e, err
 	}
 	if empty {
-		return e, malformed("envelope without Encrypt")
+		return e, &MissingFieldError{Field: "Encrypt"}
 	}
 	for {
 		n, next, done, err := nextChild(s, i, 1, rootName)
@@ -50,7 +55,7 @@ func ParseEnvelope(b []byte) (Envelope, error) {
 		return Envelope{}, err
 	}
 	if e.Encrypt == "" {
-		return Envelope{}, malformed("envelope without Encrypt")
+		return Envelope{}, &MissingFieldError{Field: "Encrypt"}
 	}
 	return e, nil
 }

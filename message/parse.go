@@ -11,10 +11,23 @@ import (
 // Message.Extra. The root element may have any name (WeChat uses <xml>).
 //
 // Parse accepts CDATA sections, the predefined entities and character
-// references, comments, processing instructions and an XML declaration. It
-// rejects malformed input (truncated, unclosed CDATA, mismatched tags,
-// nesting deeper than MaxDepth, unknown entities, a DOCTYPE) with an error
-// wrapping ErrMalformed, and input longer than MaxSize with ErrTooLarge.
+// references, comments, processing instructions and an XML declaration
+// (with no encoding or encoding="UTF-8"). It rejects, with an error
+// wrapping ErrMalformed:
+//   - malformed input (truncated, unclosed CDATA, mismatched tags, nesting
+//     deeper than MaxDepth, unknown entities, a DOCTYPE);
+//   - another encoding than UTF-8 (ErrUnsupportedEncoding) and characters
+//     XML 1.0 forbids (ErrInvalidChar), as CheckDocument does;
+//   - a push without the elements its kind requires (a *MissingFieldError,
+//     matching ErrMissingField): an Open Platform push (one with a
+//     non-empty <InfoType>) requires <AppId>, <CreateTime> and
+//     <InfoType>; every other push, messages and events alike, requires
+//     <ToUserName>, <FromUserName>, <CreateTime> and <MsgType>. An element
+//     counts as missing when it is absent or empty, and <CreateTime> also
+//     when it is not a positive integer (these are what DedupKey and a
+//     reply are built from).
+//
+// Input longer than MaxSize is rejected with ErrTooLarge.
 //
 // Parse does not copy b: Message.Raw aliases it, so the caller must not
 // modify b afterwards. String fields share one copy of the document.
@@ -24,6 +37,9 @@ func Parse(b []byte) (*Message, error) {
 	if len(b) > MaxSize {
 		return nil, ErrTooLarge
 	}
+	if err := CheckDocument(b); err != nil {
+		return nil, err
+	}
 	s := string(b)
 	rootName, i, empty, err := root(s)
 	if err != nil {
@@ -31,7 +47,10 @@ func Parse(b []byte) (*Message, error) {
 	}
 	m := &Message{Raw: b}
 	if empty {
-		return m, trailer(s, i)
+		if err := trailer(s, i); err != nil {
+			return nil, err
+		}
+		return nil, m.missing()
 	}
 	var seen [2]uint64
 	for {
@@ -63,7 +82,39 @@ func Parse(b []byte) (*Message, error) {
 	if err := trailer(s, i); err != nil {
 		return nil, err
 	}
+	if err := m.missing(); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+// missing returns a *MissingFieldError for the first element that m's kind
+// requires and lacks (see Parse), or nil.
+func (m *Message) missing() error {
+	var field string
+	if m.InfoType != "" {
+		switch {
+		case m.AppID == "":
+			field = "AppId"
+		case m.CreateTime <= 0:
+			field = "CreateTime"
+		}
+	} else {
+		switch {
+		case m.ToUserName == "":
+			field = "ToUserName"
+		case m.FromUserName == "":
+			field = "FromUserName"
+		case m.CreateTime <= 0:
+			field = "CreateTime"
+		case m.MsgType == "":
+			field = "MsgType"
+		}
+	}
+	if field == "" {
+		return nil
+	}
+	return &MissingFieldError{Field: field}
 }
 
 func elementOf(n node) Element {

@@ -275,6 +275,27 @@ func TestAppendXMLRoundTrip(t *testing.T) {
 	}
 }
 
+// ids are the elements every push but an Open Platform one requires, for
+// the tests about other syntax.
+const ids = "<ToUserName>to</ToUserName><FromUserName>from</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType>"
+
+// withIDs returns m with the values of ids where m leaves them zero.
+func withIDs(m Message) Message {
+	if m.ToUserName == "" {
+		m.ToUserName = "to"
+	}
+	if m.FromUserName == "" {
+		m.FromUserName = "from"
+	}
+	if m.CreateTime == 0 {
+		m.CreateTime = 1
+	}
+	if m.MsgType == "" {
+		m.MsgType = MsgTypeText
+	}
+	return m
+}
+
 func TestParseSyntax(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -286,74 +307,89 @@ func TestParseSyntax(t *testing.T) {
 		{
 			name: "declaration, comments, whitespace, attributes",
 			in: "\ufeff<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- push -->\n<xml a='1'>\n  <ToUserName >to</ToUserName >\n <!-- c --> <MsgType\t>text</MsgType>" +
-				"<Content><![CDATA[hi]]></Content><?pi x?></xml>\n<!-- end -->\n",
-			want: Message{ToUserName: "to", MsgType: MsgTypeText, Content: "hi"},
+				"<FromUserName>from</FromUserName><CreateTime>1</CreateTime><Content><![CDATA[hi]]></Content><?pi x?></xml>\n<!-- end -->\n",
+			want: Message{ToUserName: "to", FromUserName: "from", CreateTime: 1, MsgType: MsgTypeText, Content: "hi"},
 		},
 		{
 			name: "entities and character references",
-			in:   "<xml><Content>a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos; &#20013;&#x6587; &#X41;</Content></xml>",
-			want: Message{Content: `a <b> & "c" 'd' 中文 A`},
+			in:   "<xml>" + ids + "<Content>a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos; &#20013;&#x6587; &#X41;</Content></xml>",
+			want: withIDs(Message{Content: `a <b> & "c" 'd' 中文 A`}),
 		},
 		{
 			name: "CDATA keeps markup and entities literally",
-			in:   "<xml><Content><![CDATA[<b>&amp;</b>]]></Content></xml>",
-			want: Message{Content: "<b>&amp;</b>"},
+			in:   "<xml>" + ids + "<Content><![CDATA[<b>&amp;</b>]]></Content></xml>",
+			want: withIDs(Message{Content: "<b>&amp;</b>"}),
 		},
 		{
 			name: "split CDATA sections and mixed text concatenate",
-			in:   "<xml><Content><![CDATA[a]]]]><![CDATA[>b]]> c&amp;<!-- x -->d</Content></xml>",
-			want: Message{Content: "a]]>b c&d"},
+			in:   "<xml>" + ids + "<Content><![CDATA[a]]]]><![CDATA[>b]]> c&amp;<!-- x -->d</Content></xml>",
+			want: withIDs(Message{Content: "a]]>b c&d"}),
 		},
 		{
 			name: "whitespace around CDATA is kept, numbers are trimmed",
-			in:   "<xml><Content>\n <![CDATA[x]]>\n</Content><CreateTime>\n 12 \n</CreateTime></xml>",
-			want: Message{Content: "\n x\n", CreateTime: 12},
+			in:   "<xml><ToUserName>to</ToUserName><FromUserName>from</FromUserName><MsgType>text</MsgType><Content>\n <![CDATA[x]]>\n</Content><CreateTime>\n 12 \n</CreateTime></xml>",
+			want: withIDs(Message{Content: "\n x\n", CreateTime: 12}),
 		},
 		{
 			name: "MsgID in upper case",
-			in:   "<xml><MsgID>42</MsgID></xml>",
-			want: Message{MsgID: 42},
+			in:   "<xml>" + ids + "<MsgID>42</MsgID></xml>",
+			want: withIDs(Message{MsgID: 42}),
 		},
 		{
 			name: "self-closing and empty elements",
-			in:   "<xml><Content/><EventKey></EventKey><Unknown/></xml>",
-			want: Message{Extra: []Element{{Name: "Unknown"}}},
+			in:   "<xml>" + ids + "<Content/><EventKey></EventKey><Unknown/></xml>",
+			want: withIDs(Message{Extra: []Element{{Name: "Unknown"}}}),
 		},
 		{
-			name: "self-closing root",
-			in:   "<xml/>",
-			want: Message{},
+			name: "empty required elements are filled by later ones",
+			in:   "<xml><ToUserName/><MsgType></MsgType><CreateTime>0</CreateTime>" + ids + "</xml>",
+			want: withIDs(Message{}),
 		},
 		{
 			name: "unknown elements go to Extra in order, nested ones raw",
-			in:   "<xml><Z>1</Z><MsgType>event</MsgType><A><B>x</B><B>y</B></A><Y>&amp;</Y></xml>",
-			want: Message{MsgType: MsgTypeEvent, Extra: []Element{
+			in:   "<xml><Z>1</Z><MsgType>event</MsgType><ToUserName>to</ToUserName><FromUserName>from</FromUserName><CreateTime>1</CreateTime><A><B>x</B><B>y</B></A><Y>&amp;</Y></xml>",
+			want: withIDs(Message{MsgType: MsgTypeEvent, Extra: []Element{
 				{Name: "Z", Value: "1"}, {Name: "A", Value: "<B>x</B><B>y</B>", Nested: true}, {Name: "Y", Value: "&"},
-			}},
+			}}),
 			get: map[string]string{"A/B": "x", "A/B[0]": "x", "A/B[1]": "y", "A": "<B>x</B><B>y</B>", "Y": "&"},
 		},
 		{
 			name: "repeated and non-numeric elements are kept in Extra",
-			in:   "<xml><Content>a</Content><Content>b</Content><CreateTime>soon</CreateTime><Content><x/></Content></xml>",
-			want: Message{Content: "a", Extra: []Element{
+			in:   "<xml>" + ids + "<Content>a</Content><Content>b</Content><CreateTime>soon</CreateTime><Content><x/></Content></xml>",
+			want: withIDs(Message{Content: "a", Extra: []Element{
 				{Name: "Content", Value: "b"}, {Name: "CreateTime", Value: "soon"}, {Name: "Content", Value: "<x/>", Nested: true},
-			}},
+			}}),
 			get: map[string]string{"Content": "a", "Content[1]": "b", "Content[2]": "<x/>"},
 		},
 		{
 			name: "any root name",
-			in:   "<root><out_refund_no>1</out_refund_no></root>",
-			want: Message{Extra: []Element{{Name: "out_refund_no", Value: "1"}}},
+			in:   "<root>" + ids + "<out_refund_no>1</out_refund_no></root>",
+			want: withIDs(Message{Extra: []Element{{Name: "out_refund_no", Value: "1"}}}),
 		},
 		{
 			name: "float fields",
-			in:   "<xml><Location_X>23.134521</Location_X><Location_Y>-113.5</Location_Y><Scale>20</Scale><Precision>119.385040</Precision></xml>",
-			want: Message{LocationX: 23.134521, LocationY: -113.5, Scale: 20, Precision: 119.38504},
+			in:   "<xml>" + ids + "<Location_X>23.134521</Location_X><Location_Y>-113.5</Location_Y><Scale>20</Scale><Precision>119.385040</Precision></xml>",
+			want: withIDs(Message{LocationX: 23.134521, LocationY: -113.5, Scale: 20, Precision: 119.38504}),
 		},
 		{
 			name: "invoice title lower-case elements",
-			in:   "<xml><title>T</title><tax_no>1</tax_no><title_type>B</title_type></xml>",
-			want: Message{InvoiceTitle: "T", TaxNo: "1", TitleType: "B"},
+			in:   "<xml>" + ids + "<title>T</title><tax_no>1</tax_no><title_type>B</title_type></xml>",
+			want: withIDs(Message{InvoiceTitle: "T", TaxNo: "1", TitleType: "B"}),
+		},
+		{
+			name: "Open Platform push: AppId, CreateTime and InfoType suffice",
+			in:   "<xml><AppId>wxComp</AppId><CreateTime>1413192605</CreateTime><InfoType>component_verify_ticket</InfoType></xml>",
+			want: Message{AppID: "wxComp", CreateTime: 1413192605, InfoType: InfoTypeComponentVerifyTicket},
+		},
+		{
+			name: "surrogate pair, tab, CR, LF and U+FFFD are XML characters",
+			in:   "<xml>\r\n\t" + ids + "<Content>\U0001F600\t\uFFFD\uE000\r\n</Content></xml>",
+			want: withIDs(Message{Content: "\U0001F600\t\uFFFD\uE000\r\n"}),
+		},
+		{
+			name: "declaration without encoding, lower-case utf-8, other PIs",
+			in:   "  <?xml version='1.0' encoding = 'utf-8' standalone='yes'?><?xml-stylesheet href='a'?><xml>" + ids + "</xml>",
+			want: withIDs(Message{}),
 		},
 	}
 	for _, tt := range tests {
@@ -377,7 +413,7 @@ func TestParseSyntax(t *testing.T) {
 
 func TestGetMisses(t *testing.T) {
 	t.Parallel()
-	m, err := Parse([]byte("<xml><A><B>x</B></A><C>y</C></xml>"))
+	m, err := Parse([]byte("<xml>" + ids + "<A><B>x</B></A><C>y</C></xml>"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,7 +491,7 @@ func TestParseMalformed(t *testing.T) {
 		})
 	}
 	// Nesting up to MaxDepth is fine.
-	ok := "<xml>" + strings.Repeat("<a>", MaxDepth) + strings.Repeat("</a>", MaxDepth) + "</xml>"
+	ok := "<xml>" + ids + strings.Repeat("<a>", MaxDepth) + strings.Repeat("</a>", MaxDepth) + "</xml>"
 	if _, err := Parse([]byte(ok)); err != nil {
 		t.Errorf("Parse(nesting %d) = %v, want nil", MaxDepth, err)
 	}

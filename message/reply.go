@@ -119,11 +119,15 @@ func appendCDATABody(dst []byte, v string) []byte {
 
 // ParseReply parses a passive reply document as AppendReply renders it (and
 // as WeChat documents it). Unknown elements are ignored. It returns an error
-// wrapping ErrMalformed for malformed XML or an unknown or missing MsgType,
-// and ErrTooLarge for input longer than MaxSize.
+// wrapping ErrMalformed for malformed XML (another encoding than UTF-8 and
+// characters XML 1.0 forbids included: see CheckDocument) or an unknown or
+// missing MsgType, and ErrTooLarge for input longer than MaxSize.
 func ParseReply(b []byte) (*ReplyMessage, error) {
 	if len(b) > MaxSize {
 		return nil, ErrTooLarge
+	}
+	if err := CheckDocument(b); err != nil {
+		return nil, err
 	}
 	s := string(b)
 	rootName, i, empty, err := root(s)

@@ -42,6 +42,9 @@ func skipMisc(s string, i int) (int, error) {
 		}
 		switch s[i+1] {
 		case '?':
+			if isDeclStart(s, i) {
+				return i, malformed("XML declaration not at the start, offset %d", i)
+			}
 			k := strings.Index(s[i+2:], "?>")
 			if k < 0 {
 				return i, malformed("unterminated processing instruction at offset %d", i)
@@ -249,6 +252,9 @@ func element(s string, i, depth int) (node, int, error) {
 			}
 			return node{}, j, malformed("unexpected markup inside <%.32s>", name)
 		case '?':
+			if isDeclStart(s, j) {
+				return node{}, j, malformed("XML declaration inside <%.32s>", name)
+			}
 			k := strings.Index(s[j+2:], "?>")
 			if k < 0 {
 				return node{}, j, malformed("unterminated processing instruction inside <%.32s>", name)
@@ -265,14 +271,15 @@ func element(s string, i, depth int) (node, int, error) {
 	}
 }
 
-// root parses the prolog and the root start tag. It returns the root name,
+// root parses the prolog (byte order mark, XML declaration, comments and
+// processing instructions) and the root start tag. It returns the root name,
 // the index of its content and whether the root was self-closing.
 func root(s string) (name string, i int, empty bool, err error) {
-	s0 := 0
-	if strings.HasPrefix(s, "\xef\xbb\xbf") {
-		s0 = 3
+	i, err = prolog(s)
+	if err != nil {
+		return "", i, false, err
 	}
-	i, err = skipMisc(s, s0)
+	i, err = skipMisc(s, i)
 	if err != nil {
 		return "", i, false, err
 	}

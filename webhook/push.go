@@ -234,6 +234,12 @@ func (s *Server) readPush(w http.ResponseWriter, r *http.Request, pb *pushBuf) (
 			s.reject(w, r, http.StatusForbidden, reasonStale)
 			return nil, false, false
 		}
+		// The envelope (in compatible mode, with the plaintext fields) is
+		// held to the same encoding and characters as the message inside.
+		if err := message.CheckDocument(body); err != nil {
+			s.reject(w, r, http.StatusBadRequest, xmlReason(err))
+			return nil, false, false
+		}
 		msg, appID, err := s.cfg.cipher.DecryptBytes(enc)
 		if err != nil {
 			s.reject(w, r, http.StatusBadRequest, reasonCiphertext)
@@ -247,10 +253,33 @@ func (s *Server) readPush(w http.ResponseWriter, r *http.Request, pb *pushBuf) (
 	}
 	m, err = message.Parse(plain)
 	if err != nil {
-		s.reject(w, r, http.StatusBadRequest, reasonXML)
+		s.reject(w, r, http.StatusBadRequest, xmlReason(err))
 		return nil, false, false
 	}
 	return m, encrypted, true
+}
+
+// Rejection reasons for XML that message.Parse or message.CheckDocument
+// refuses, more precise than reasonXML.
+const (
+	reasonXMLChar     = "malformed message XML: character not allowed in XML"
+	reasonXMLEncoding = "malformed message XML: encoding other than UTF-8"
+	reasonXMLMissing  = "malformed message XML: missing element "
+)
+
+// xmlReason names why the body or the message was refused, from a fixed
+// set of phrases (the error's own text may quote the input).
+func xmlReason(err error) string {
+	if mf, ok := errors.AsType[*message.MissingFieldError](err); ok {
+		return reasonXMLMissing + "<" + mf.Field + ">"
+	}
+	switch {
+	case errors.Is(err, message.ErrInvalidChar):
+		return reasonXMLChar
+	case errors.Is(err, message.ErrUnsupportedEncoding):
+		return reasonXMLEncoding
+	}
+	return reasonXML
 }
 
 // readBody reads the capped body into dst, returning a status and reason
