@@ -72,3 +72,20 @@ func BenchmarkGet(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCheckDocument measures the encoding and character check that
+// Parse and ParseEnvelope apply, on a text push and on an envelope.
+func BenchmarkCheckDocument(b *testing.B) {
+	for _, in := range []struct{ name, doc string }{{"text", loadgenText}, {"envelope", loadgenEnvelope}} {
+		b.Run(in.name, func(b *testing.B) {
+			doc := []byte(in.doc)
+			b.SetBytes(int64(len(doc)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := CheckDocument(doc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -77,6 +77,14 @@ func checkChars(b []byte) error {
 		// x-lows sets the high bit of the lowest byte below 0x20 (bytes
 		// below it neither borrow nor have the high bit); x itself has it
 		// in every non-ASCII byte. Both clear: 8 bytes in 0x20..0x7F.
+		for i+16 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			y := binary.LittleEndian.Uint64(b[i+8:])
+			if (x|(x-lows)|y|(y-lows))&highs != 0 {
+				break
+			}
+			i += 16
+		}
 		for i+8 <= len(b) {
 			x := binary.LittleEndian.Uint64(b[i:])
 			if (x|(x-lows))&highs != 0 {

@@ -169,4 +169,14 @@ func TestParseEnvelopeMissingEncrypt(t *testing.T) {
 			t.Errorf("ParseEnvelope(%q) = %v, want a *MissingFieldError for Encrypt", in, err)
 		}
 	}
+	// Malformed input is reported as such, not as a missing element.
+	for _, in := range []string{"<A/><><Encrypt>0</Encrypt>", "<xml/>junk"} {
+		_, err := ParseEnvelope([]byte(in))
+		if !errors.Is(err, ErrMalformed) || errors.Is(err, ErrMissingField) {
+			t.Errorf("ParseEnvelope(%q) = %v, want ErrMalformed but not ErrMissingField", in, err)
+		}
+		if _, err := Parse([]byte(in)); !errors.Is(err, ErrMalformed) || errors.Is(err, ErrMissingField) {
+			t.Errorf("Parse(%q) = %v, want ErrMalformed but not ErrMissingField", in, err)
+		}
+	}
 }

@@ -24,6 +24,9 @@ func ParseEnvelope(b []byte) (Envelope, error) {
 		return e, err
 	}
 	if empty {
+		if err := trailer(s, i); err != nil {
+			return e, err
+		}
 		return e, &MissingFieldError{Field: "Encrypt"}
 	}
 	for {
