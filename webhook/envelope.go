@@ -32,7 +32,13 @@ func encryptElement(b []byte) ([]byte, bool) {
 				return nil, false
 			}
 			b = b[len(commentOpen)+j+len(commentClose):]
-		case len(b) > 1 && (b[1] == '?' || b[1] == '!'):
+		case len(b) > 1 && b[1] == '?':
+			j := bytes.Index(b, piClose)
+			if j < 0 {
+				return nil, false
+			}
+			b = b[j+len(piClose):]
+		case len(b) > 1 && b[1] == '!':
 			j := bytes.IndexByte(b, '>')
 			if j < 0 {
 				return nil, false
@@ -46,7 +52,7 @@ func encryptElement(b []byte) ([]byte, bool) {
 			}
 			b = b[j+1:]
 		default:
-			j := bytes.IndexByte(b, '>')
+			j := startTagEnd(b)
 			if j < 0 {
 				return nil, false
 			}
@@ -63,7 +69,31 @@ func encryptElement(b []byte) ([]byte, bool) {
 	}
 }
 
+// startTagEnd returns the index of the '>' that ends the start tag at
+// b[0] == '<', skipping quoted attribute values (which may hold '>' or
+// "/>"), or -1.
+func startTagEnd(b []byte) int {
+	j := bytes.IndexByte(b, '>')
+	if j < 0 || bytes.IndexByte(b[:j], '"') < 0 && bytes.IndexByte(b[:j], '\'') < 0 {
+		return j
+	}
+	for k := 1; k < len(b); k++ {
+		switch c := b[k]; c {
+		case '"', '\'':
+			q := bytes.IndexByte(b[k+1:], c)
+			if q < 0 {
+				return -1
+			}
+			k += 1 + q
+		case '>':
+			return k
+		}
+	}
+	return -1
+}
+
 var (
+	piClose      = []byte("?>")
 	cdataOpen    = []byte("<![CDATA[")
 	cdataClose   = []byte("]]>")
 	commentOpen  = []byte("<!--")
