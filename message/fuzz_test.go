@@ -13,9 +13,10 @@ import (
 )
 
 // FuzzParse checks that Parse never panics, fails only with ErrMalformed or
-// ErrTooLarge, and that for accepted input AppendXML → Parse is stable: the
-// typed fields survive, and a second render is byte-identical. Get must not
-// panic on any path.
+// ErrTooLarge, that what it accepts passes CheckDocument and carries the
+// elements its kind requires, and that for accepted input AppendXML → Parse
+// is stable: the typed fields survive, and a second render is
+// byte-identical. Get must not panic on any path.
 func FuzzParse(f *testing.F) {
 	for _, s := range loadMessages(f) {
 		f.Add(s.XML)
@@ -32,6 +33,13 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("Parse error %v wraps neither ErrMalformed nor ErrTooLarge", err)
 			}
 			return
+		}
+		if err := CheckDocument(b); err != nil {
+			t.Fatalf("Parse accepted %q, which CheckDocument refuses: %v", b, err)
+		}
+		if m.CreateTime <= 0 || (m.InfoType == "" && (m.ToUserName == "" || m.FromUserName == "" || m.MsgType == "")) ||
+			(m.InfoType != "" && m.AppID == "") {
+			t.Fatalf("Parse accepted %q without a required element: %+v", b, m)
 		}
 		for _, p := range []string{"Content", "A/B[1]", "ScanCodeInfo/ScanType", "x[0]/y"} {
 			m.Get(p)
