@@ -5,7 +5,10 @@
 // Parsing and rendering are hand-written for the flat XML WeChat uses: Parse,
 // ParseEnvelope, AppendReply and AppendEnvelope do not use encoding/xml, make
 // a handful of allocations and never panic on input. Malformed input is
-// reported with an error that wraps ErrMalformed.
+// reported with an error that wraps ErrMalformed; so are input in another
+// encoding than UTF-8 (ErrUnsupportedEncoding), characters that XML 1.0
+// forbids (ErrInvalidChar) and, for Parse, a push without the elements its
+// kind requires (ErrMissingField).
 //
 // WeChat docs:
 //   - https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
