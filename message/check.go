@@ -43,8 +43,8 @@ func (e *MissingFieldError) Error() string {
 // Unwrap returns ErrMissingField.
 func (e *MissingFieldError) Unwrap() error { return ErrMissingField }
 
-// CheckDocument reports whether b may be read as the UTF-8 XML that WeChat
-// sends, before any parsing: it returns an error wrapping
+// CheckDocument returns nil when b may be read as the UTF-8 XML that WeChat
+// sends, before any parsing. It returns an error wrapping
 // ErrUnsupportedEncoding when b starts with a UTF-16 byte order mark or
 // with an XML declaration whose encoding is not UTF-8 (compared without
 // case; no declaration, or one without encoding, means UTF-8), and one
@@ -62,7 +62,7 @@ func CheckDocument(b []byte) error {
 	return checkChars(b)
 }
 
-// Bit masks for checking 8 bytes at a time.
+// Bit masks for checking 8 bytes in one uint64.
 const (
 	lows  = 0x2020202020202020
 	highs = 0x8080808080808080
@@ -70,7 +70,7 @@ const (
 
 // checkChars returns an error wrapping ErrInvalidChar at the first byte of
 // b that is not UTF-8 or starts a character XML 1.0 forbids. Runs of
-// printable ASCII are checked 8 bytes at a time.
+// printable ASCII are checked 16, then 8, bytes at a time.
 func checkChars(b []byte) error {
 	i := 0
 	for i < len(b) {
