@@ -155,14 +155,14 @@ func (s *stateSigner) verify(appID, state string, now time.Time) (loginState, er
 	if !ok {
 		return loginState{}, errStateMalformed
 	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
+	got, err := base64.RawURLEncoding.Strict().DecodeString(sig)
 	if err != nil || len(got) != stateMACLen {
 		return loginState{}, errStateMalformed
 	}
 	if !hmac.Equal(got, s.mac(appID, payload)) {
 		return loginState{}, errStateSignature
 	}
-	p, err := base64.RawURLEncoding.DecodeString(payload)
+	p, err := base64.RawURLEncoding.Strict().DecodeString(payload)
 	if err != nil || len(p) < stateHeaderLen {
 		return loginState{}, errStateMalformed
 	}

@@ -117,8 +117,10 @@ func (f RecorderFunc) Record(ctx context.Context, m *message.Message, reply []by
 //     encrypted push), or "success".
 //   - 400: a missing or malformed parameter (signature, timestamp, nonce,
 //     msg_signature, encrypt_type), an empty body, XML that does not parse,
-//     no <Encrypt> element, undecryptable ciphertext, or an encrypted push
-//     to a Server without EncodingAESKey.
+//     is not UTF-8 or holds a character XML 1.0 forbids, a push without its
+//     required elements (message.Parse), no <Encrypt> element,
+//     undecryptable ciphertext, or an encrypted push to a Server without
+//     EncodingAESKey.
 //   - 403: a wrong signature or msg_signature, a timestamp outside
 //     TimestampWindow, a foreign AppID inside the ciphertext, a plaintext
 //     push to a safe-mode Server, or a plaintext push whose signature was
