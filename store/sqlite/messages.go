@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wxkit/wxkit/store"
@@ -50,31 +51,108 @@ func (db *DB) AppendMessages(ctx context.Context, msgs []*store.LoggedMessage) e
 			return fmt.Errorf("sqlite: append messages: message %d: appid and dedup key are required", i)
 		}
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	w, err := db.logWriter(ctx)
 	if err != nil {
 		return fmt.Errorf("sqlite: append messages: %w", err)
 	}
-	defer tx.Rollback()
+	defer w.mu.Unlock()
+	if err := w.append(ctx, msgs); err != nil {
+		return fmt.Errorf("sqlite: append messages: %w", err)
+	}
+	return nil
+}
+
+// logWriter is the connection that AppendMessages writes on, kept open
+// with its statements prepared on it: a batch then costs one BEGIN, one
+// statement per chunk and one COMMIT, with none of the pool's or of
+// per-transaction statement re-preparation. Its mutex serializes the
+// writers of this process (SQLite has one writer at a time anyway).
+type logWriter struct {
+	mu    sync.Mutex
+	conn  *sql.Conn
+	stmts [appendChunk + 1]*sql.Stmt
+}
+
+// logWriter returns the writer, locked; the caller unlocks w.mu.
+func (db *DB) logWriter(ctx context.Context) (*logWriter, error) {
+	db.writerOnce.Do(func() { db.writer = &logWriter{} })
+	w := db.writer
+	w.mu.Lock()
+	if w.conn == nil {
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			w.mu.Unlock()
+			return nil, err
+		}
+		w.conn = conn
+	}
+	return w, nil
+}
+
+// append writes msgs in one IMMEDIATE transaction on the writer's
+// connection; on error the connection is dropped, to be opened afresh.
+func (w *logWriter) append(ctx context.Context, msgs []*store.LoggedMessage) (err error) {
+	defer func() {
+		if err != nil {
+			w.reset()
+		}
+	}()
+	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			w.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
 	args := make([]any, 0, 11*min(len(msgs), appendChunk))
 	for rest := msgs; len(rest) > 0; {
 		n := min(len(rest), appendChunk)
-		st, err := db.prepared(ctx, sqlAppend[n])
-		if err != nil {
-			return fmt.Errorf("sqlite: append messages: %w", err)
+		st := w.stmts[n]
+		if st == nil {
+			if st, err = w.conn.PrepareContext(ctx, sqlAppend[n]); err != nil {
+				return err
+			}
+			w.stmts[n] = st
 		}
 		args = args[:0]
 		for _, m := range rest[:n] {
 			args = appendArgs(args, m)
 		}
-		if _, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("sqlite: append messages: %w", err)
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return err
 		}
 		rest = rest[n:]
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: append messages: %w", err)
+	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return err
 	}
+	committed = true
 	return nil
+}
+
+// reset closes the writer's statements and connection (after an error).
+func (w *logWriter) reset() {
+	for i, st := range w.stmts {
+		if st != nil {
+			st.Close()
+			w.stmts[i] = nil
+		}
+	}
+	if w.conn != nil {
+		w.conn.Close()
+		w.conn = nil
+	}
+}
+
+// closeWriter releases the writer's connection (DB.Close).
+func (db *DB) closeWriter() {
+	if w := db.writer; w != nil {
+		w.mu.Lock()
+		w.reset()
+		w.mu.Unlock()
+	}
 }
 
 func appendArgs(args []any, m *store.LoggedMessage) []any {

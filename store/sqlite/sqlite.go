@@ -37,6 +37,8 @@ type DB struct {
 	noWriteBehind    bool          // WithoutDedupWriteBehind
 	dedupOnce        sync.Once
 	dedup            *Dedup // DB.Dedup
+	writerOnce       sync.Once
+	writer           *logWriter // AppendMessages
 }
 
 // Close stops the dedup store's heartbeat (removing this process from the
@@ -46,6 +48,7 @@ func (db *DB) Close() error {
 	if db.dedup != nil {
 		db.dedup.close()
 	}
+	db.closeWriter()
 	return db.DB.Close()
 }
 
