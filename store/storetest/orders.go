@@ -309,6 +309,7 @@ func TestOrders(t *testing.T, newStore func(t *testing.T) OrdersAndOutbox) {
 			{store.TradeStateSuccess, store.TradeStateNotPay, forbidden},
 			// Payments never refund: ApplyRefund does.
 			{store.TradeStateSuccess, store.TradeStateRefund, forbidden},
+			{store.TradeStateNotPay, store.TradeStateRefund, forbidden},
 			{store.TradeStateClosed, store.TradeStatePayError, forbidden},
 		} {
 			t.Run(fmt.Sprintf("%s_to_%s", tt.from, tt.to), func(t *testing.T) {
