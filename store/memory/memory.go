@@ -1,7 +1,7 @@
 // Package memory holds in-process implementations of the store interfaces
 // (store.Users, store.Sessions, store.OAuthStates, store.MessageLog,
-// store.Outbox): nothing survives the process and nothing is shared with
-// another. They serve tests and experiments; they pass the same
+// store.Outbox, store.Orders): nothing survives the process and nothing is
+// shared with another. They serve tests and experiments; they pass the same
 // conformance suite (store/storetest) as the database backends.
 package memory
 
@@ -29,6 +29,7 @@ type Store struct {
 	jobs     map[int64]*jobRec
 	jobKeys  map[[2]string]int64
 	nextJob  int64
+	pay      payTables // orders.go
 }
 
 type stateRec struct {
@@ -47,6 +48,7 @@ var (
 	_ store.OAuthStates = (*Store)(nil)
 	_ store.MessageLog  = (*Store)(nil)
 	_ store.Outbox      = (*Store)(nil)
+	_ store.Orders      = (*Store)(nil)
 	_ store.Pinger      = (*Store)(nil)
 )
 
@@ -259,13 +261,21 @@ func (s *Store) EnqueueJob(_ context.Context, j *store.Job) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.enqueueLocked(j)
+	return nil
+}
+
+// enqueueLocked is EnqueueJob for a caller that holds s.mu (and has checked
+// Kind and Key), so that a state change and the job announcing it are
+// made together.
+func (s *Store) enqueueLocked(j *store.Job) {
 	if s.jobs == nil {
 		s.jobs, s.jobKeys = make(map[int64]*jobRec), make(map[[2]string]int64)
 	}
 	k := [2]string{j.Kind, j.Key}
 	if id, ok := s.jobKeys[k]; ok {
 		j.ID = id
-		return nil
+		return
 	}
 	s.nextJob++
 	j.ID = s.nextJob
@@ -276,7 +286,6 @@ func (s *Store) EnqueueJob(_ context.Context, j *store.Job) error {
 	}
 	s.jobs[c.ID] = &jobRec{job: c}
 	s.jobKeys[k] = c.ID
-	return nil
 }
 
 // ClaimJobs implements store.Outbox.

@@ -26,6 +26,7 @@ var released = []struct {
 	{4, "message_log_received_at"},
 	{5, "instances"},
 	{6, "message_log_drop_state"},
+	{7, "orders"},
 }
 
 // statuses is the Migrations() answer when versions up to applied are
@@ -82,8 +83,12 @@ var wantSchema = []string{
 	"index wxkit_message_log_app_received_at",
 	"index wxkit_message_log_received_at",
 	"index wxkit_oauth_states_expires",
+	"index wxkit_orders_owner",
+	"index wxkit_orders_prepay",
+	"index wxkit_orders_state",
 	"index wxkit_outbox_dead",
 	"index wxkit_outbox_due",
+	"index wxkit_refunds_order",
 	"index wxkit_sessions_expires",
 	"index wxkit_users_unionid",
 	"table schema_migrations",
@@ -91,7 +96,9 @@ var wantSchema = []string{
 	"table wxkit_instances",
 	"table wxkit_message_log",
 	"table wxkit_oauth_states",
+	"table wxkit_orders",
 	"table wxkit_outbox",
+	"table wxkit_refunds",
 	"table wxkit_sessions",
 	"table wxkit_token_locks",
 	"table wxkit_tokens",
