@@ -105,7 +105,7 @@ func TestDedupSweep(t *testing.T) {
 // one before.
 func TestDedupPresence(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "presence.db")
-	const iv = 20 * time.Millisecond
+	const iv = 200 * time.Millisecond
 	open := func() (*DB, *Dedup) {
 		db, err := Open("sqlite://"+path, WithPresenceInterval(iv))
 		if err != nil {
