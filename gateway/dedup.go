@@ -38,6 +38,14 @@ type tieredDedup struct {
 	downUntil atomic.Int64 // Unix ns: the shared store failed; skip it until then
 }
 
+// Bounds of the in-process tier in front of a shared dedup store: it is a
+// cache (the shared store decides), so it is kept smaller than a
+// MemoryDedup that decides alone (dedup: memory).
+const (
+	localTierEntries = 10_000
+	localTierBytes   = 4 << 20
+)
+
 // sharedPause is how long the shared store is left alone after it failed,
 // so that pushes during an outage do not each wait for a connection
 // attempt.

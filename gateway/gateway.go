@@ -203,7 +203,7 @@ func (g *Gateway) buildRoutes() error {
 		// per account, not across accounts: scope them by app.
 		var shared webhook.DedupStore
 		if g.stores.Dedup != nil {
-			shared = &tieredDedup{local: &webhook.MemoryDedup{},
+			shared = &tieredDedup{local: &webhook.MemoryDedup{MaxEntries: localTierEntries, MaxBytes: localTierBytes},
 				shared: prefixedDedup{prefix: a.AppID + ":", inner: g.stores.Dedup}, logger: srv.Logger,
 				storeError: g.ops.metrics.storeErrorFunc(storeDedup)} // metrics.go
 		}

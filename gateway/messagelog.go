@@ -31,9 +31,10 @@ const (
 
 // Tuning of the message-log writer.
 const (
-	// DefaultLogQueue is how many rows may wait to be written; beyond it
-	// rows are dropped, counted and logged.
-	DefaultLogQueue = 65536
+	// DefaultLogQueue is how many rows may wait to be written (about 1.5
+	// KB each: 24 MB when full, at a store outage); beyond it rows are
+	// dropped, counted and logged.
+	DefaultLogQueue = 16384
 	// logMaxBatch is the most rows one transaction holds.
 	logMaxBatch = 512
 	// asyncFlushInterval is how long the async writer waits for a batch to

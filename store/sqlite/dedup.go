@@ -61,6 +61,13 @@ var _ webhook.DedupStore = (*Dedup)(nil)
 // SweepEvery is how many claims pass between two deletions of expired rows.
 const SweepEvery = 1024
 
+// exclusiveBytes bounds the memory of the keys held in exclusive mode
+// (keys and replies; the oldest go first): 16 MiB is about 20 000
+// messages with 700-byte replies, minutes of WeChat's retry window at
+// normal load. What the bound drops stays in the table (or the message
+// log, see WithoutDedupWriteBehind).
+const exclusiveBytes = 16 << 20
+
 // writeBehind is how long a key completed in exclusive mode may wait before
 // it is written to wxkit_dedup.
 const writeBehind = 50 * time.Millisecond
@@ -145,7 +152,7 @@ func (d *Dedup) load(ctx context.Context) error {
 		return err
 	}
 	defer rows.Close()
-	mem := &webhook.MemoryDedup{Now: d.now}
+	mem := &webhook.MemoryDedup{Now: d.now, MaxBytes: exclusiveBytes}
 	for rows.Next() {
 		var key string
 		var done int
