@@ -14,7 +14,10 @@ import (
 	"github.com/wxkit/wxkit/internal/wxhttp"
 )
 
-// MaxReplyBytes caps the size of an API reply.
+// MaxReplyBytes caps the size of an API reply; a larger one is an error
+// wrapping ErrOutcomeUnknown.
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=4_1
 const MaxReplyBytes = 1 << 20
 
 // Client calls the WeChat Pay v2 API (XML over HTTPS, signed with the
@@ -123,12 +126,18 @@ func certClient(hc *http.Client, cert tls.Certificate) (*http.Client, error) {
 }
 
 // AppID returns the appid the client pays into.
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_1
 func (c *Client) AppID() string { return c.appID }
 
 // MchID returns the merchant id.
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_1
 func (c *Client) MchID() string { return c.mchID }
 
 // SignType returns the sign_type of the client's requests.
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=4_3
 func (c *Client) SignType() SignType { return c.signType }
 
 // params is a request being built: only non-empty values are set.

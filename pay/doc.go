@@ -35,5 +35,5 @@
 //   - https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_7&index=8 (pay notify)
 //   - https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_16&index=10 (refund notify)
 //
-// API v3 (JSON, RSA, AES-GCM) is the package pay/v3.
+// WeChat Pay API v3 (JSON, RSA, AES-GCM) lives under pay/v3.
 package pay

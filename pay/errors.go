@@ -12,11 +12,15 @@ import (
 // never means that the call failed: query (OrderQuery, RefundQuery) before
 // repeating a money-moving call, and repeat it only with the same
 // out_trade_no / out_refund_no, which the platform deduplicates.
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_2
 var ErrOutcomeUnknown = errors.New("pay: outcome unknown (query before retrying)")
 
 // ErrNoCertificate: Refund was called on a client built without
 // WithCertificate or WithCertificateFiles (secapi/pay/refund requires the
 // merchant's API client certificate). Nothing was sent.
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_4
 var ErrNoCertificate = errors.New("pay: refund needs the merchant API certificate (WithCertificate)")
 
 // ReturnError is a reply or notify with return_code FAIL: the platform
@@ -29,6 +33,9 @@ type ReturnError struct {
 	ReturnMsg string // return_msg
 }
 
+// Error returns "pay: <path>: return_code FAIL: <return_msg>".
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_1
 func (e *ReturnError) Error() string {
 	if e.Path == "" {
 		return "pay: return_code FAIL: " + e.ReturnMsg
@@ -48,6 +55,9 @@ type Error struct {
 	ErrCodeDes string // err_code_des (or result_msg when that is all there is)
 }
 
+// Error returns "pay: <path>: <err_code>: <err_code_des>".
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_1
 func (e *Error) Error() string {
 	path := e.Path
 	if path == "" {
@@ -61,6 +71,8 @@ func (e *Error) Error() string {
 
 // Is reports whether target is an *Error with the same ErrCode, so that
 // errors.Is(err, pay.ErrOrderPaid) works.
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_1
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	return ok && t.ErrCode != "" && t.ErrCode == e.ErrCode
@@ -70,6 +82,8 @@ func (e *Error) Is(target error) bool {
 // parameters (same out_trade_no / out_refund_no), after a pause:
 // SYSTEMERROR, BIZERR_NEED_RETRY, FREQUENCY_LIMITED and
 // INVALID_REQ_TOO_MUCH (the last two after about a minute).
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_4
 func (e *Error) Retryable() bool {
 	switch e.ErrCode {
 	case "SYSTEMERROR", "BIZERR_NEED_RETRY", "FREQUENCY_LIMITED", "INVALID_REQ_TOO_MUCH":

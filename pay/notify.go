@@ -9,10 +9,14 @@ import (
 // MaxNotifyBytes caps the body of a notify; ParseNotify and
 // ParseRefundNotify refuse larger ones. Read request bodies through
 // http.MaxBytesReader(w, r.Body, MaxNotifyBytes).
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_7&index=8
 const MaxNotifyBytes = 64 << 10
 
 // ErrMismatch: a notify verified but names another appid or mch_id than
 // the Client's (Client.ParseNotify, Client.ParseRefundNotify).
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_7&index=8
 var ErrMismatch = errors.New("pay: notify for another appid or mch_id")
 
 // Notify is a verified pay notify (支付结果通知): the payment fields, the

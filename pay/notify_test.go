@@ -100,6 +100,8 @@ func TestParseNotifyRefused(t *testing.T) {
 		{"not XML", []byte(`{"return_code":"SUCCESS"}`), SignTypeMD5, ErrMalformed},
 		{"too large", []byte("<xml><a>" + strings.Repeat("x", MaxNotifyBytes) + "</a></xml>"), SignTypeMD5, ErrMalformed},
 		{"total_fee not a number", wireRender(signed(with(payNotify(), "total_fee", "0.01"), testKey, SignTypeMD5)), SignTypeMD5, ErrMalformed},
+		{"negative total_fee", wireRender(signed(with(payNotify(), "total_fee", "-1"), testKey, SignTypeMD5)), SignTypeMD5, ErrMalformed},
+		{"coupon index out of range", wireRender(signed(with(payNotify(), "coupon_fee_99999", "1"), testKey, SignTypeMD5)), SignTypeMD5, ErrMalformed},
 		{"no transaction_id", wireRender(signed(without(payNotify(), "transaction_id"), testKey, SignTypeMD5)), SignTypeMD5, ErrMalformed},
 		{"no result_code", wireRender(signed(without(payNotify(), "result_code"), testKey, SignTypeMD5)), SignTypeMD5, ErrMalformed},
 	}

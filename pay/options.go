@@ -12,9 +12,13 @@ import (
 )
 
 // DefaultBaseURL is the WeChat Pay API host.
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=4_2
 const DefaultBaseURL = "https://api.mch.weixin.qq.com/"
 
 // An Option configures NewClient; it returns an error for an invalid value.
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=4_1
 type Option func(*config) error
 
 type config struct {
@@ -29,6 +33,8 @@ type config struct {
 // WithBaseURL sets the API host (default DefaultBaseURL): the emulator or
 // an httptest server. It must be an absolute http(s) URL; a missing
 // trailing slash is added, so that the API paths resolve below it.
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=4_2
 func WithBaseURL(u string) Option {
 	return func(c *config) error {
 		p, err := wxhttp.ParseBaseURL(u)
@@ -44,6 +50,8 @@ func WithBaseURL(u string) Option {
 // http.DefaultClient). With WithCertificate, the refund client is a copy of
 // it whose transport (which must then be nil or an *http.Transport) also
 // presents the certificate.
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=4_3
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
@@ -85,6 +93,8 @@ func WithCertificate(cert tls.Certificate) Option {
 
 // WithCertificateFiles loads the client certificate from PEM files
 // (apiclient_cert.pem, apiclient_key.pem) as WithCertificate takes it.
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=4_3
 func WithCertificateFiles(certFile, keyFile string) Option {
 	return func(c *config) error {
 		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
@@ -98,6 +108,8 @@ func WithCertificateFiles(certFile, keyFile string) Option {
 
 // WithClock sets the clock of the timestamps the client makes (JSAPI
 // timeStamp); default time.Now.
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=7_7&index=6
 func WithClock(now func() time.Time) Option {
 	return func(c *config) error {
 		if now == nil {
@@ -110,6 +122,8 @@ func WithClock(now func() time.Time) Option {
 
 // WithNonce sets the generator of nonce_str / nonceStr (at most 32
 // characters); default 26 random base32 characters. For tests.
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=4_3
 func WithNonce(nonce func() string) Option {
 	return func(c *config) error {
 		if nonce == nil {

@@ -12,6 +12,8 @@ import (
 // ErrInvalidReqInfo: a refund notify's req_info is not valid base64, not a
 // whole number of AES blocks, or does not decrypt (wrong API key or
 // tampered data: its PKCS#7 padding is malformed).
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_16&index=10
 var ErrInvalidReqInfo = errors.New("pay: invalid req_info")
 
 // DecryptRefundReqInfo decrypts the req_info of a v2 refund notify:

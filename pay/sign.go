@@ -29,6 +29,8 @@ const (
 )
 
 // Signature errors. They never carry key material.
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=4_3
 var (
 	// ErrInvalidSignature: a sign is missing, empty or does not match.
 	ErrInvalidSignature = errors.New("pay: invalid signature")

@@ -14,6 +14,8 @@ type TradeType string
 
 // The trade types. This package creates JSAPI, NATIVE and MWEB orders;
 // the others may appear in OrderQuery results.
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_1
 const (
 	TradeTypeJSAPI    TradeType = "JSAPI"    // in the WeChat client (Official Account page or Mini Program); needs OpenID
 	TradeTypeNative   TradeType = "NATIVE"   // QR code (code_url); needs ProductID
@@ -29,6 +31,8 @@ const (
 type TradeState string
 
 // The trade states.
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_2
 const (
 	TradeStateSuccess    TradeState = "SUCCESS"    // paid
 	TradeStateRefund     TradeState = "REFUND"     // paid, then (partly) refunded
@@ -46,6 +50,8 @@ const (
 type RefundStatus string
 
 // The refund states.
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_5
 const (
 	RefundStatusSuccess     RefundStatus = "SUCCESS"     // refunded
 	RefundStatusProcessing  RefundStatus = "PROCESSING"  // in progress (refundquery only)
@@ -59,6 +65,8 @@ const (
 type CouponType string
 
 // The coupon types.
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_7
 const (
 	CouponTypeCash   CouponType = "CASH"    // 充值代金券
 	CouponTypeNoCash CouponType = "NO_CASH" // 非充值优惠券
@@ -128,16 +136,19 @@ type fieldReader struct {
 
 func (f *fieldReader) str(k string) string { return f.m[k] }
 
-// int64 reads an amount; absent or empty is 0, anything but a decimal
-// integer is an error.
+// int64 reads an amount (fen) or a count; absent or empty is 0, anything
+// but a non-negative decimal integer is an error.
 func (f *fieldReader) int64(k string) int64 {
 	v := f.m[k]
 	if v == "" {
 		return 0
 	}
 	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-	if err != nil && f.err == nil {
-		f.err = fmt.Errorf("%w: field %s = %q is not an integer", ErrMalformed, k, v)
+	if (err != nil || n < 0) && f.err == nil {
+		f.err = fmt.Errorf("%w: field %s = %q is not a non-negative integer", ErrMalformed, k, v)
+	}
+	if err != nil || n < 0 {
+		return 0
 	}
 	return n
 }

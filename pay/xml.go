@@ -14,6 +14,8 @@ import (
 // ErrMalformed: a body is not the flat XML document WeChat Pay v2 uses
 // (<xml><field>value</field>…</xml>): not well-formed, not UTF-8, a field
 // with children, a field given twice, or too many fields.
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=4_2
 var ErrMalformed = errors.New("pay: malformed XML")
 
 // maxFields caps the fields of one document (a refundquery reply listing 50
