@@ -338,4 +338,3 @@ func dropZero(v any) {
 		}
 	}
 }
-
