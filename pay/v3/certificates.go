@@ -54,11 +54,15 @@ type CertificateDownloader struct {
 
 // NewCertificateDownloader returns a downloader through c (its API host,
 // signing key and APIv3 key).
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/platform-certificate/api-v3-get-certificates/get.html
 func NewCertificateDownloader(c *Client) *CertificateDownloader {
 	return &CertificateDownloader{client: c}
 }
 
 // RefreshKeys downloads the certificates into v (see Download).
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/platform-certificate/api-v3-get-certificates/get.html
 func (d *CertificateDownloader) RefreshKeys(ctx context.Context, v *Verifier) error {
 	_, err := d.client.downloadCertificates(ctx, v)
 	if err != nil {

@@ -134,13 +134,19 @@ func NewClient(mchID, serialNo string, key *rsa.PrivateKey, apiV3Key string, opt
 }
 
 // MchID returns the merchant id.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/development/interface-rules/signature-generation.html
 func (c *Client) MchID() string { return c.mchID }
 
 // Verifier returns the keys that replies are verified with; notifies
 // (ParseNotify) use them too.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/development/interface-rules/signature-verification.html
 func (c *Client) Verifier() *Verifier { return c.verifier }
 
 // BaseURL returns a copy of the API host the client calls.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/development/interface-rules/basic-rules.html
 func (c *Client) BaseURL() *url.URL {
 	u := *c.api.BaseURL
 	return &u

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -426,4 +427,52 @@ func TestRequestChecks(t *testing.T) {
 	if n := len(p.auths); n != 0 {
 		t.Errorf("%d requests reached the platform, want 0", n)
 	}
+}
+
+func TestOptions(t *testing.T) {
+	t.Parallel()
+	t.Run("max attempts", func(t *testing.T) {
+		t.Parallel()
+		p, base := newPlatform(t, modePublicKey)
+		c := newTestClient(t, p, base, WithMaxAttempts(1), WithLogger(slog.New(slog.DiscardHandler)))
+		p.status["/v3/refund/domestic/refunds/R1"] = []int{503}
+		if _, err := c.QueryRefund(t.Context(), "R1"); !errors.Is(err, ErrSystemError) || p.hits["/v3/refund/domestic/refunds/R1"] != 1 {
+			t.Errorf("QueryRefund = %v after %d attempts, want ErrSystemError after 1", err, p.hits["/v3/refund/domestic/refunds/R1"])
+		}
+		if _, err := c.QueryRefund(t.Context(), "R1"); !errors.Is(err, ErrResourceNotExists) {
+			t.Errorf("QueryRefund(unknown) = %v, want ErrResourceNotExists", err)
+		}
+		if c.MchID() != testMchID || c.BaseURL().String() != base {
+			t.Errorf("MchID, BaseURL = %s, %s", c.MchID(), c.BaseURL())
+		}
+	})
+	t.Run("tolerance", func(t *testing.T) {
+		t.Parallel()
+		p, base := newPlatform(t, modePublicKey)
+		p.skewed = -8 * time.Minute
+		if _, err := newTestClient(t, p, base).QueryByOutTradeNo(t.Context(), "T1"); !errors.Is(err, ErrTimestamp) {
+			t.Errorf("QueryByOutTradeNo(8 minutes skew) = %v, want ErrTimestamp", err)
+		}
+		if _, err := newTestClient(t, p, base, WithTolerance(10*time.Minute)).QueryByOutTradeNo(t.Context(), "T1"); !errors.Is(err, ErrOrderNotExist) {
+			t.Errorf("QueryByOutTradeNo(8 minutes skew, 10 tolerated) = %v, want ErrOrderNotExist", err)
+		}
+	})
+	t.Run("downloader behind a notify verifier", func(t *testing.T) {
+		t.Parallel()
+		p, base := newPlatform(t, modeCertificate)
+		c := newTestClient(t, p, base)
+		v := NewVerifier(VerifierClock(p.now), MinRefreshInterval(0))
+		v.SetRefresher(NewCertificateDownloader(c), -1)
+		np := &NotifyParser{Verifier: v, APIv3Key: testAPIv3Key, Now: p.now}
+		for range 2 {
+			h, body := p.notify(t, p.certKeys[len(p.certKeys)-1], testNow, "TRANSACTION.SUCCESS", []byte(txPlaintext))
+			if _, err := np.ParsePayload(t.Context(), h, body); err != nil {
+				t.Fatalf("ParsePayload = %v", err)
+			}
+			p.rotate(t)
+		}
+		if p.hits["/v3/certificates"] != 2 {
+			t.Errorf("%d downloads, want 2 (one per new serial)", p.hits["/v3/certificates"])
+		}
+	})
 }

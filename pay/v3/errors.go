@@ -152,6 +152,8 @@ func (e *VerifyError) Unwrap() error { return e.Err }
 // platform may have run it (see ErrOutcomeUnknown, which it matches). Err
 // is what happened: a *VerifyError, an *APIError with a 5xx status, a
 // transport error or the context's error.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/development/interface-rules/basic-rules.html
 type OutcomeUnknownError struct {
 	Method, Path string
 	Err          error

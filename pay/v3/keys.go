@@ -101,6 +101,8 @@ func ParseCertificatePEM(b []byte) (*x509.Certificate, error) {
 // CertificateSerial returns a certificate's serial number as WeChat Pay
 // writes it (Wechatpay-Serial, serial_no): upper-case hex,
 // "D7CE59D1F522D701".
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/development/interface-rules/wechatpay-certificates.html
 func CertificateSerial(c *x509.Certificate) string {
 	return strings.ToUpper(hex.EncodeToString(c.SerialNumber.Bytes()))
 }

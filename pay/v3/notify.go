@@ -40,6 +40,8 @@ type Resource struct {
 }
 
 // RefundNoticeAmount is the amount part of a refund notify, in fen.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/jsapi-payment/refund-result-notice.html
 type RefundNoticeAmount struct {
 	Total       int64 `json:"total"`
 	Refund      int64 `json:"refund"`
@@ -126,6 +128,8 @@ func (c *Client) ParseNotify(r *http.Request) (*Notification, error) {
 
 // Parse reads r's body (at most MaxBody bytes, else ErrBodyTooLarge) and
 // returns ParsePayload of it.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/jsapi-payment/payment-notice.html
 func (p *NotifyParser) Parse(r *http.Request) (*Notification, error) {
 	if r.Body == nil {
 		return nil, errors.New("payv3: notify: no body")

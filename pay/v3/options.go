@@ -14,6 +14,8 @@ import (
 const DefaultBaseURL = "https://api.mch.weixin.qq.com/"
 
 // An Option configures NewClient; it returns an error for an invalid value.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/development/interface-rules/signature-generation.html
 type Option func(*config) error
 
 type config struct {
@@ -32,6 +34,8 @@ type config struct {
 // WithBaseURL sets the API host (default DefaultBaseURL): the emulator or
 // an httptest server. It must be an absolute http(s) URL; a missing
 // trailing slash is added, so that request paths resolve below it.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/development/interface-rules/basic-rules.html
 func WithBaseURL(u string) Option {
 	return func(c *config) error {
 		p, err := wxhttp.ParseBaseURL(u)
@@ -45,6 +49,8 @@ func WithBaseURL(u string) Option {
 
 // WithHTTPClient sets the *http.Client of the calls (default
 // http.DefaultClient; set a Timeout).
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/development/interface-rules/basic-rules.html
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
@@ -58,6 +64,8 @@ func WithHTTPClient(hc *http.Client) Option {
 // WithClock sets the clock of request timestamps, JSAPI parameters and the
 // timestamp tolerance (default time.Now). A Verifier that NewClient creates
 // uses it too.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/development/interface-rules/signature-generation.html
 func WithClock(now func() time.Time) Option {
 	return func(c *config) error {
 		if now == nil {
@@ -103,6 +111,8 @@ func WithCertificateDownload(interval time.Duration) Option {
 
 // WithTolerance sets how far a reply's Wechatpay-Timestamp may be from the
 // clock (default DefaultTolerance); it also applies to Client.ParseNotify.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/development/interface-rules/signature-verification.html
 func WithTolerance(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -116,6 +126,8 @@ func WithTolerance(d time.Duration) Option {
 // WithNotifyURL sets the notify_url that prepay and refund requests carry
 // when theirs is empty: an https URL without a query string, such as
 // https://example.com/pay/v3/notify/1900000109.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/jsapi-payment/payment-notice.html
 func WithNotifyURL(u string) Option {
 	return func(c *config) error {
 		p, err := url.Parse(u)
@@ -129,6 +141,8 @@ func WithNotifyURL(u string) Option {
 
 // WithLogger sets the logger of retries and key refreshes (default:
 // discard). Keys and signatures are never logged.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/development/interface-rules/basic-rules.html
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		if l == nil {
@@ -143,6 +157,8 @@ func WithLogger(l *slog.Logger) Option {
 // download) that fails with a 5xx, a 429 or a transport error (default
 // wxhttp's 4, with exponential backoff). Calls that change state are never
 // retried by the client.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/development/interface-rules/basic-rules.html
 func WithMaxAttempts(n int) Option {
 	return func(c *config) error {
 		if n < 1 {

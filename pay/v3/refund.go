@@ -22,6 +22,8 @@ const (
 )
 
 // FundsFrom is the share of a refund taken from one account, in fen.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/jsapi-payment/create.html
 type FundsFrom struct {
 	Account string `json:"account"` // AVAILABLE | UNAVAILABLE
 	Amount  int64  `json:"amount"`
@@ -29,6 +31,8 @@ type FundsFrom struct {
 
 // RefundAmount is the amount part of a refund request, in fen: Refund of
 // the order's Total.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/jsapi-payment/create.html
 type RefundAmount struct {
 	Refund   int64       `json:"refund"`
 	Total    int64       `json:"total"`
@@ -37,6 +41,8 @@ type RefundAmount struct {
 }
 
 // RefundGoods is one line of a refund's goods detail; prices in fen.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/jsapi-payment/create.html
 type RefundGoods struct {
 	MerchantGoodsID  string `json:"merchant_goods_id"`
 	WechatpayGoodsID string `json:"wechatpay_goods_id,omitempty"`
@@ -65,6 +71,8 @@ type RefundRequest struct {
 
 // RefundDetailAmount is a refund's amounts as the platform reports them, in
 // fen.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/jsapi-payment/query-by-out-refund-no.html
 type RefundDetailAmount struct {
 	Total            int64       `json:"total"`
 	Refund           int64       `json:"refund"`
@@ -79,6 +87,8 @@ type RefundDetailAmount struct {
 }
 
 // RefundPromotion is a promotion's share of a refund, in fen.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/jsapi-payment/query-by-out-refund-no.html
 type RefundPromotion struct {
 	PromotionID  string        `json:"promotion_id"`
 	Scope        string        `json:"scope,omitempty"`

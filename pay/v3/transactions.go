@@ -43,17 +43,23 @@ const (
 const CurrencyCNY = "CNY"
 
 // Amount is an order's amount in fen (1/100 yuan).
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/jsapi-payment/direct-jsons/jsapi-prepay.html
 type Amount struct {
 	Total    int64  `json:"total"`
 	Currency string `json:"currency,omitempty"` // default CNY
 }
 
 // Payer is the paying user: the OpenID under the order's AppID.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/jsapi-payment/direct-jsons/jsapi-prepay.html
 type Payer struct {
 	OpenID string `json:"openid"`
 }
 
 // GoodsDetail is one line of an order's detail; prices in fen.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/jsapi-payment/direct-jsons/jsapi-prepay.html
 type GoodsDetail struct {
 	MerchantGoodsID  string `json:"merchant_goods_id"`
 	WechatpayGoodsID string `json:"wechatpay_goods_id,omitempty"`
@@ -63,6 +69,8 @@ type GoodsDetail struct {
 }
 
 // OrderDetail is an order's optional detail (for discounts).
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/jsapi-payment/direct-jsons/jsapi-prepay.html
 type OrderDetail struct {
 	CostPrice   int64         `json:"cost_price,omitempty"`
 	InvoiceID   string        `json:"invoice_id,omitempty"`
@@ -70,6 +78,8 @@ type OrderDetail struct {
 }
 
 // StoreInfo is the shop an order is placed in.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/jsapi-payment/direct-jsons/jsapi-prepay.html
 type StoreInfo struct {
 	ID       string `json:"id"`
 	Name     string `json:"name,omitempty"`
@@ -78,6 +88,8 @@ type StoreInfo struct {
 }
 
 // SceneInfo is where an order is placed.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/jsapi-payment/direct-jsons/jsapi-prepay.html
 type SceneInfo struct {
 	PayerClientIP string     `json:"payer_client_ip"`
 	DeviceID      string     `json:"device_id,omitempty"`
@@ -85,6 +97,8 @@ type SceneInfo struct {
 }
 
 // SettleInfo holds an order's settlement options.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/jsapi-payment/direct-jsons/jsapi-prepay.html
 type SettleInfo struct {
 	ProfitSharing bool `json:"profit_sharing,omitempty"`
 }
@@ -130,6 +144,8 @@ type NativePrepay struct {
 }
 
 // TransactionAmount is a paid order's amount, in fen.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/jsapi-payment/query-by-out-trade-no.html
 type TransactionAmount struct {
 	Total         int64  `json:"total"`
 	PayerTotal    int64  `json:"payer_total"`
@@ -138,6 +154,8 @@ type TransactionAmount struct {
 }
 
 // PromotionGoods is one line of a promotion's goods detail; amounts in fen.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/jsapi-payment/query-by-out-trade-no.html
 type PromotionGoods struct {
 	GoodsID        string `json:"goods_id"`
 	Quantity       int64  `json:"quantity"`
@@ -147,6 +165,8 @@ type PromotionGoods struct {
 }
 
 // Promotion is a coupon or discount applied to an order; amounts in fen.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/jsapi-payment/query-by-out-trade-no.html
 type Promotion struct {
 	CouponID            string           `json:"coupon_id"`
 	Name                string           `json:"name,omitempty"`
@@ -162,6 +182,8 @@ type Promotion struct {
 }
 
 // TransactionSceneInfo is the device a paid order came from.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/jsapi-payment/query-by-out-trade-no.html
 type TransactionSceneInfo struct {
 	DeviceID string `json:"device_id,omitempty"`
 }

@@ -27,6 +27,8 @@ const (
 // A KeyRefresher fetches the platform's current keys into a Verifier (see
 // CertificateDownloader). It is called by one goroutine at a time per
 // Verifier.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/platform-certificate/api-v3-get-certificates/get.html
 type KeyRefresher interface {
 	RefreshKeys(ctx context.Context, v *Verifier) error
 }
@@ -70,10 +72,14 @@ type verifierKey struct {
 }
 
 // A VerifierOption configures NewVerifier.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/development/interface-rules/signature-verification.html
 type VerifierOption func(*Verifier)
 
 // VerifierClock sets the clock that refresh intervals and certificate
 // expiry are measured with (default time.Now).
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/development/interface-rules/signature-verification.html
 func VerifierClock(now func() time.Time) VerifierOption {
 	return func(v *Verifier) {
 		if now != nil {
@@ -85,12 +91,16 @@ func VerifierClock(now func() time.Time) VerifierOption {
 // MinRefreshInterval sets the least time between two refreshes started by
 // verifications (default DefaultMinRefreshInterval); Refresh is not
 // limited.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/platform-certificate/api-v3-get-certificates/get.html
 func MinRefreshInterval(d time.Duration) VerifierOption {
 	return func(v *Verifier) { v.minInterval = max(d, 0) }
 }
 
 // NewVerifier returns a Verifier with no keys: add them with AddPublicKey
 // and AddCertificate, or let a refresher download them.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/development/interface-rules/signature-verification.html
 func NewVerifier(opts ...VerifierOption) *Verifier {
 	v := &Verifier{
 		keys:        make(map[string]verifierKey),
@@ -181,6 +191,8 @@ func (v *Verifier) AddCertificate(c *x509.Certificate) (string, error) {
 
 // RemoveExpired drops the certificates whose NotAfter is before now, and
 // returns their serials. Public keys do not expire.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/platform-certificate/api-v3-get-certificates/get.html
 func (v *Verifier) RemoveExpired(now time.Time) []string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -197,6 +209,8 @@ func (v *Verifier) RemoveExpired(now time.Time) []string {
 
 // Serials returns the serials of the trusted keys (certificate serials and
 // public key ids), sorted.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/development/interface-rules/signature-verification.html
 func (v *Verifier) Serials() []string {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
@@ -209,6 +223,8 @@ func (v *Verifier) Serials() []string {
 }
 
 // Certificates returns the trusted platform certificates by serial.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/platform-certificate/api-v3-get-certificates/get.html
 func (v *Verifier) Certificates() map[string]*x509.Certificate {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
@@ -222,6 +238,8 @@ func (v *Verifier) Certificates() map[string]*x509.Certificate {
 }
 
 // PublicKey returns the key trusted under serial, without refreshing.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/development/interface-rules/signature-verification.html
 func (v *Verifier) PublicKey(serial string) (*rsa.PublicKey, bool) {
 	e, ok := v.lookup(serial)
 	return e.key, ok
@@ -240,6 +258,8 @@ func (v *Verifier) lookup(serial string) (verifierKey, bool) {
 // (0: DefaultRefreshInterval; negative: only on unknown serials). A failed
 // periodic refresh leaves the keys as they were. A nil r removes the
 // refresher.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/platform-certificate/api-v3-get-certificates/get.html
 func (v *Verifier) SetRefresher(r KeyRefresher, interval time.Duration) {
 	if interval == 0 {
 		interval = DefaultRefreshInterval
@@ -251,6 +271,8 @@ func (v *Verifier) SetRefresher(r KeyRefresher, interval time.Duration) {
 
 // Refresh runs the refresher now (waiting for one already running to end
 // first) and returns its error; without a refresher it does nothing.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/platform-certificate/api-v3-get-certificates/get.html
 func (v *Verifier) Refresh(ctx context.Context) error {
 	v.mu.RLock()
 	gen := v.gen
