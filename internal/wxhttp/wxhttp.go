@@ -1,12 +1,14 @@
 // Package wxhttp is the API caller shared by wxkit's WeChat clients (mp,
-// oauth, miniprogram, openplatform): it builds requests against a base URL,
-// injects the access_token query parameter, decodes JSON replies checking
-// errcode on every one (HTTP 200 included), invalidates a rejected token and
-// retries once, retries minute-quota errors (and system errors of the calls
-// that are safe to repeat) with backoff, and keeps tokens out of every error
-// it returns.
+// oauth, miniprogram, openplatform, and WeChat Pay v3): it builds requests
+// against a base URL, authorizes each attempt of a call through an
+// Authenticator (the access_token query parameter for api.weixin.qq.com,
+// the signed Authorization header for WeChat Pay v3), checks each reply
+// through a Checker (errcode on every reply, HTTP 200 included, by default;
+// HTTP status, error JSON and the response signature for pay), retries as a
+// RetryPolicy says, and keeps the credentials the Authenticator names out of
+// every error it returns.
 //
-// The retry policy, by errcode:
+// The default retry policy (ErrcodePolicy), by errcode:
 //
 //   - 40001, 40014, 42001 (token rejected): every call, once, after
 //     invalidating the token. The platform did not run the call.
@@ -40,7 +42,7 @@ import (
 
 // Defaults of Client.
 const (
-	DefaultMaxAttempts = 4 // attempts of a call retried on -1 or 45011
+	DefaultMaxAttempts = 4 // attempts of a call retried with backoff
 	DefaultBaseDelay   = 200 * time.Millisecond
 	DefaultMaxDelay    = 5 * time.Second
 	DefaultMaxBody     = 16 << 20 // bytes of a reply
@@ -48,24 +50,40 @@ const (
 
 // Client calls one WeChat API host. Set the fields before first use; a
 // Client is then safe for concurrent use.
+//
+// Three fields make the protocol of the host, and each has the default of
+// api.weixin.qq.com when nil: Auth authorizes each attempt (default: the
+// access_token query parameter from Tokens), Check turns a reply into nil or
+// an error (default: errcode, on every reply), and Retry says what a failed
+// attempt leads to (default: the errcode policy of the package doc).
 type Client struct {
 	// BaseURL is the API host with a trailing slash, such as
 	// https://api.weixin.qq.com/. Request paths are relative to it.
 	BaseURL *url.URL
 	// HTTPClient sends the requests; nil means http.DefaultClient.
 	HTTPClient *http.Client
-	// Tokens supplies the access_token query parameter; nil sends none.
+	// Auth authorizes each attempt of a call. Nil means TokenQuery{Tokens,
+	// Invalidator} when Tokens is set, and no authorization otherwise.
+	Auth Authenticator
+	// Check turns the reply to an attempt into nil or the call's error; nil
+	// means the errcode checks of api.weixin.qq.com (see Do and DoRaw).
+	Check Checker
+	// Retry classifies the failure of an attempt; nil means ErrcodePolicy.
+	Retry RetryPolicy
+	// Tokens supplies the access_token query parameter when Auth is nil;
+	// nil sends none.
 	Tokens token.Source
 	// Invalidator is told about a token WeChat rejected (40001, 40014,
-	// 42001). Nil means Tokens, if it implements token.Invalidator; with
-	// neither, a rejected token is not retried.
+	// 42001) when Auth is nil. Nil means Tokens, if it implements
+	// token.Invalidator; with neither, a rejected token is not retried.
 	Invalidator token.Invalidator
-	// MaxAttempts caps the attempts of a call that fails with 45011 (minute
-	// quota) or, when it may be retried on it, -1 (system error); 0 means
-	// DefaultMaxAttempts.
+	// MaxAttempts caps the attempts of a call that Retry answers Backoff
+	// for (by default: 45011, the minute quota, or, when the call may be
+	// retried on it, -1, a system error); 0 means DefaultMaxAttempts.
 	MaxAttempts int
-	// RetryUnsafe makes every call retry on -1 (system error), not only
-	// those made with RetrySystemError: sends and creates may then be run
+	// RetryUnsafe marks every call idempotent, not only those made with
+	// RetrySystemError (or Idempotent): with the default policy they are
+	// then retried on -1 (system error), so sends and creates may be run
 	// twice by the platform (a duplicate message) when a -1 followed a call
 	// that it did run.
 	RetryUnsafe bool
@@ -77,8 +95,8 @@ type Client struct {
 	MaxBody int64
 	// Sleep waits d or until ctx is done; nil uses a timer (tests inject it).
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Logger receives a debug line per retry; nil discards. Tokens are
-	// never logged.
+	// Logger receives a debug line per retry; nil discards. Credentials
+	// are never logged.
 	Logger *slog.Logger
 	// OnAPIError, when set, is called with the errcode of every reply
 	// WeChat answers with a non-zero errcode (whatever the HTTP status),
@@ -123,19 +141,26 @@ type CallOption func(*callOptions)
 
 // callOptions is what the CallOptions of one call set.
 type callOptions struct {
-	retrySystemError bool // retried on -1 too
-	noToken          bool // no access_token
+	idempotent bool // safe to repeat: retried on -1 too, by the default policy
+	noAuth     bool // not authorized (no access_token)
 }
 
 // RetrySystemError makes one call retry on -1 (system error) as well as on
 // 45011. Give it to the calls that are safe to repeat, the reads (whatever
 // their HTTP method: user/info/batchget is a POST), and to a send or a
-// create only when its caller accepts a possible duplicate.
-func RetrySystemError() CallOption { return func(o *callOptions) { o.retrySystemError = true } }
+// create only when its caller accepts a possible duplicate. It marks the
+// call idempotent (Failure.Idempotent), as Idempotent does.
+func RetrySystemError() CallOption { return func(o *callOptions) { o.idempotent = true } }
 
-// NoToken makes a call carry no access_token (for the few endpoints that
-// take the appid and secret instead).
-func NoToken() CallOption { return func(o *callOptions) { o.noToken = true } }
+// Idempotent marks one call as safe to repeat: Failure.Idempotent is true
+// for its failed attempts, so that the RetryPolicy may try it again. It is
+// RetrySystemError under the name that other policies than errcode's read
+// by.
+func Idempotent() CallOption { return RetrySystemError() }
+
+// NoToken makes a call carry no credentials: Auth is not asked (for the few
+// endpoints that take the appid and secret instead of an access_token).
+func NoToken() CallOption { return func(o *callOptions) { o.noAuth = true } }
 
 func (c *Client) resolve(path string) (*url.URL, error) {
 	if c.BaseURL == nil {
@@ -242,13 +267,27 @@ func (c *Client) NewMultipartRequest(ctx context.Context, path string, fields ma
 	return c.NewBodyRequest(ctx, http.MethodPost, path, w.FormDataContentType(), buf.Bytes())
 }
 
-// Do sends req (with its context), decodes the JSON reply into v (which may
-// be nil) and returns a *wxkit.APIError for a non-zero errcode whatever the
-// HTTP status; see the package doc for the retries, and opts for this
-// call's policy. Errors never carry the access_token.
+// Do sends req (with its context) and decodes the JSON reply into v (which
+// may be nil). With the default Check it returns a *wxkit.APIError for a
+// non-zero errcode whatever the HTTP status; with a Check set, v is decoded
+// from a reply that Check accepted, unless the reply is empty. See the
+// package doc for the retries, and opts for this call's policy. Errors never
+// carry the credentials the Authenticator named.
 func (c *Client) Do(req *http.Request, v any, opts ...CallOption) error {
-	_, err := c.send(req, opts, func(resp *http.Response, body []byte, method, path string) error {
-		return decode(resp, body, method, path, v)
+	_, err := c.send(req, opts, func(r *http.Request, resp *Response, method, path string) error {
+		if c.Check == nil {
+			return decode(resp, method, path, v)
+		}
+		if err := c.Check(r, resp); err != nil {
+			return err
+		}
+		if v == nil || len(bytes.TrimSpace(resp.Body)) == 0 {
+			return nil
+		}
+		if err := json.Unmarshal(resp.Body, v); err != nil {
+			return fmt.Errorf("wxkit: %s %s: decode reply: %w", method, path, err)
+		}
+		return nil
 	})
 	return err
 }
@@ -261,14 +300,18 @@ type Response struct {
 }
 
 // DoRaw sends req and returns the raw reply (for downloads such as
-// media/get). A reply that is a JSON object is still checked for errcode, so
-// a failed download is a *wxkit.APIError; a non-2xx status is an error.
+// media/get). With the default Check, a reply that is a JSON object is still
+// checked for errcode, so a failed download is a *wxkit.APIError, and a
+// non-2xx status is an error; with a Check set, Check alone decides.
 // Retries and opts are as in Do.
 func (c *Client) DoRaw(req *http.Request, opts ...CallOption) (*Response, error) {
-	return c.send(req, opts, func(resp *http.Response, body []byte, method, path string) error {
-		if t := bytes.TrimSpace(body); len(t) > 0 && t[0] == '{' {
+	return c.send(req, opts, func(r *http.Request, resp *Response, method, path string) error {
+		if c.Check != nil {
+			return c.Check(r, resp)
+		}
+		if t := bytes.TrimSpace(resp.Body); len(t) > 0 && t[0] == '{' {
 			var e *wxkit.APIError
-			if err := wxkit.DecodeResponse(body, method, path, nil); errors.As(err, &e) {
+			if err := wxkit.DecodeResponse(resp.Body, method, path, nil); errors.As(err, &e) {
 				return e
 			}
 		}
@@ -280,15 +323,15 @@ func (c *Client) DoRaw(req *http.Request, opts ...CallOption) (*Response, error)
 }
 
 // decode checks errcode and decodes a JSON reply.
-func decode(resp *http.Response, body []byte, method, path string, v any) error {
+func decode(resp *Response, method, path string, v any) error {
 	if resp.StatusCode/100 != 2 {
 		var e *wxkit.APIError
-		if err := wxkit.DecodeResponse(body, method, path, nil); errors.As(err, &e) {
+		if err := wxkit.DecodeResponse(resp.Body, method, path, nil); errors.As(err, &e) {
 			return e
 		}
 		return fmt.Errorf("wxkit: %s %s: HTTP %d", method, path, resp.StatusCode)
 	}
-	return wxkit.DecodeResponse(body, method, path, v)
+	return wxkit.DecodeResponse(resp.Body, method, path, v)
 }
 
 func (c *Client) maxAttempts() int {
@@ -337,14 +380,19 @@ func (c *Client) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// retryable reports whether a call that failed with err may be tried again
-// after a backoff: always on 45011, on -1 only when systemError is set.
-func retryable(err error, systemError bool) bool {
-	return errors.Is(err, wxkit.ErrAPIMinuteQuota) || (systemError && errors.Is(err, wxkit.ErrSystemBusy))
+// auth returns the Authenticator of the client's calls, nil for none.
+func (c *Client) auth() Authenticator {
+	if c.Auth != nil {
+		return c.Auth
+	}
+	if c.Tokens != nil {
+		return TokenQuery{Tokens: c.Tokens, Invalidator: c.Invalidator}
+	}
+	return nil
 }
 
 // send runs the attempt loop; check turns a reply into nil or an error.
-func (c *Client) send(req *http.Request, opts []CallOption, check func(*http.Response, []byte, string, string) error) (*Response, error) {
+func (c *Client) send(req *http.Request, opts []CallOption, check func(*http.Request, *Response, string, string) error) (*Response, error) {
 	var co callOptions
 	for _, o := range opts {
 		if o != nil {
@@ -357,7 +405,8 @@ func (c *Client) send(req *http.Request, opts []CallOption, check func(*http.Res
 	if c.BaseURL != nil {
 		path = strings.TrimPrefix(req.URL.Path, c.BaseURL.Path)
 	}
-	if err := bufferBody(req); err != nil {
+	body, err := bufferBody(req)
+	if err != nil {
 		return nil, fmt.Errorf("wxkit: %s %s: %w", method, path, err)
 	}
 	hc := c.HTTPClient
@@ -368,14 +417,17 @@ func (c *Client) send(req *http.Request, opts []CallOption, check func(*http.Res
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBody
 	}
-	inv := c.Invalidator
-	if inv == nil {
-		inv, _ = c.Tokens.(token.Invalidator)
+	var auth Authenticator
+	if !co.noAuth {
+		auth = c.auth()
 	}
-	useToken := c.Tokens != nil && !co.noToken && !req.URL.Query().Has("access_token")
-	retrySystemError := co.retrySystemError || c.RetryUnsafe
+	policy := c.Retry
+	if policy == nil {
+		policy = ErrcodePolicy
+	}
+	idempotent := co.idempotent || c.RetryUnsafe
 
-	tokenRetried := false
+	reauthorized := false
 	for attempt := 1; ; attempt++ {
 		r := req.Clone(ctx)
 		if req.GetBody != nil {
@@ -385,46 +437,43 @@ func (c *Client) send(req *http.Request, opts []CallOption, check func(*http.Res
 			}
 			r.Body = b
 		}
-		var tok *token.Token
-		if useToken {
-			var err error
-			tok, err = c.Tokens.Token(ctx)
+		var grant Grant
+		if auth != nil {
+			grant, err = auth.Authorize(r, body)
 			if err != nil {
-				return nil, fmt.Errorf("wxkit: %s %s: access_token: %w", method, path, err)
+				return nil, Scrub(fmt.Errorf("wxkit: %s %s: %w", method, path, err), grant.Secrets...)
 			}
-			q := r.URL.Query()
-			q.Set("access_token", tok.Value)
-			r.URL.RawQuery = q.Encode()
 		}
-		secret := ""
-		if tok != nil {
-			secret = tok.Value
-		}
-		resp, err := hc.Do(r)
+		var resp *Response
+		httpResp, err := hc.Do(r)
 		if err != nil {
-			return nil, Scrub(fmt.Errorf("wxkit: %s %s: %w", method, path, err), secret)
+			err = fmt.Errorf("wxkit: %s %s: %w", method, path, err)
+		} else {
+			var b []byte
+			b, err = wxkit.ReadLimited(httpResp.Body, maxBody)
+			httpResp.Body.Close()
+			if err != nil {
+				err = fmt.Errorf("wxkit: %s %s: read reply: %w", method, path, err)
+			} else {
+				resp = &Response{StatusCode: httpResp.StatusCode, Header: httpResp.Header, Body: b}
+				err = check(r, resp, method, path)
+				if err == nil {
+					return resp, nil
+				}
+				c.reportAPIError(err)
+			}
 		}
-		body, err := wxkit.ReadLimited(resp.Body, maxBody)
-		resp.Body.Close()
-		if err != nil {
-			return nil, Scrub(fmt.Errorf("wxkit: %s %s: read reply: %w", method, path, err), secret)
-		}
-		err = check(resp, body, method, path)
-		if err == nil {
-			return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}, nil
-		}
-		c.reportAPIError(err)
-		tokenRejected, again := wxkit.IsTokenRejected(err), retryable(err, retrySystemError)
-		err = Scrub(err, secret)
+		decision := policy(&Failure{Err: err, Response: resp, Idempotent: idempotent})
+		err = Scrub(err, grant.Secrets...)
 		switch {
-		case tok != nil && inv != nil && !tokenRetried && tokenRejected:
-			tokenRetried = true
-			c.logger().DebugContext(ctx, "wxkit: access_token rejected; invalidating and retrying", "method", method, "path", path, "err", err, "token", tok)
-			if ierr := inv.Invalidate(ctx, tok); ierr != nil {
-				return nil, errors.Join(err, Scrub(ierr, secret))
+		case decision == Reauthorize && grant.Revoke != nil && !reauthorized:
+			reauthorized = true
+			c.logger().DebugContext(ctx, "wxkit: credentials rejected; revoking and retrying", "method", method, "path", path, "err", err)
+			if rerr := grant.Revoke(ctx); rerr != nil {
+				return nil, errors.Join(err, Scrub(rerr, grant.Secrets...))
 			}
-			attempt-- // the token retry does not count against busy retries
-		case again && attempt < c.maxAttempts():
+			attempt-- // the retry with new credentials does not count against busy retries
+		case decision == Backoff && attempt < c.maxAttempts() && ctx.Err() == nil:
 			d := c.backoff(attempt)
 			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
 				return nil, err
@@ -439,18 +488,31 @@ func (c *Client) send(req *http.Request, opts []CallOption, check func(*http.Res
 	}
 }
 
-// bufferBody makes req's body replayable.
-func bufferBody(req *http.Request) error {
-	if req.Body == nil || req.Body == http.NoBody || req.GetBody != nil {
-		return nil
+// bufferBody makes req's body replayable and returns its bytes (nil for
+// no body).
+func bufferBody(req *http.Request) ([]byte, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, nil
+	}
+	if req.GetBody != nil {
+		rc, err := req.GetBody()
+		if err != nil {
+			return nil, fmt.Errorf("replay body: %w", err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read request body: %w", err)
+		}
+		return b, nil
 	}
 	b, err := io.ReadAll(req.Body)
 	req.Body.Close()
 	if err != nil {
-		return fmt.Errorf("read request body: %w", err)
+		return nil, fmt.Errorf("read request body: %w", err)
 	}
 	req.Body = io.NopCloser(bytes.NewReader(b))
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	req.ContentLength = int64(len(b))
-	return nil
+	return b, nil
 }
