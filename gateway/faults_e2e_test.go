@@ -247,3 +247,34 @@ func checkGoroutines(t *testing.T, before int) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestStartsWithRedisDown: a gateway whose Redis does not answer at start
+// starts anyway, answers pushes, reports Redis at /readyz, and is ready
+// once Redis answers, without a restart.
+func TestStartsWithRedisDown(t *testing.T) {
+	rs := testserver.StartRedis(t)
+	rs.Stop(t)
+	g, url, _ := faultGateway(t, "sqlite://"+filepath.Join(t.TempDir(), "gw.db"), rs.URL)
+	defer g.Close()
+	if code, checks := readyReason(t, url); code != http.StatusServiceUnavailable || checks["redis"] == "ok" {
+		t.Errorf("/readyz with Redis down = %d %v, want 503 naming redis", code, checks)
+	}
+	load := startPushLoad(t, url)
+	time.Sleep(500 * time.Millisecond)
+	rs.Start(t)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if code, _ := readyReason(t, url); code == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not ready 30 s after Redis came up")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	load.end()
+	if load.ok[0].Load() == 0 || load.bad[0].Load() != 0 {
+		t.Errorf("pushes with Redis down then up: %d answered, %d failed; want all answered", load.ok[0].Load(), load.bad[0].Load())
+	}
+}

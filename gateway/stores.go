@@ -94,8 +94,10 @@ type StoreOptions struct {
 //	                   and sessions move to Redis; users, the message log
 //	                   and the outbox stay in the SQL store
 //
-// A Redis that does not answer at start is not fatal: the gateway starts,
-// /readyz reports it, and go-redis reconnects when it returns. Errors name
+// A Redis that does not answer at start is not fatal: the gateway starts
+// (the stores it holds fail until then, which pushes, tokens already held
+// and logins ride out as during any Redis outage), /readyz reports it, and
+// the client connects when it answers. Errors name
 // the configuration key and never contain a password.
 func OpenStores(ctx context.Context, storeURL, redisURL string, o StoreOptions) (*Stores, error) {
 	if o.Logger == nil {
@@ -184,7 +186,7 @@ func openRedis(raw string, logger *slog.Logger) (*redisstore.Client, error) {
 	if prefix != "" {
 		opts = append(opts, redisstore.WithKeyPrefix(prefix))
 	}
-	return redisstore.Open(u.String(), opts...)
+	return redisstore.Connect(u.String(), opts...)
 }
 
 // hostAndPath returns host[:port]/path of a URL, without user info or

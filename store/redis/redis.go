@@ -57,6 +57,25 @@ func New(rdb goredis.UniversalClient, opts ...Option) *Client {
 // password). Dial and I/O timeouts default to 2 s, command retries to one and dial
 // attempts to two. opts apply as in New.
 func Open(url string, opts ...Option) (*Client, error) {
+	c, err := Connect(url, opts...)
+	if err != nil {
+		return nil, err
+	}
+	o := c.rdb.(*goredis.Client).Options()
+	ctx, cancel := context.WithTimeout(context.Background(), o.DialTimeout+o.ReadTimeout)
+	defer cancel()
+	if err := c.rdb.Ping(ctx).Err(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("redis: open %s: %w", o.Addr, err)
+	}
+	return c, nil
+}
+
+// Connect is Open without the ping: it parses url and returns a Client
+// whose connections are made on first use, so that a server that is down
+// now is not an error (a gateway starts anyway, reports it at /readyz and
+// uses Redis once it answers). A malformed url is an error.
+func Connect(url string, opts ...Option) (*Client, error) {
 	o, err := goredis.ParseURL(url)
 	if err != nil {
 		return nil, errors.New("redis: open: malformed URL (want redis://host:port/db)")
@@ -76,14 +95,7 @@ func Open(url string, opts ...Option) (*Client, error) {
 	if o.DialerRetries == 0 {
 		o.DialerRetries = 2
 	}
-	rdb := goredis.NewClient(o)
-	ctx, cancel := context.WithTimeout(context.Background(), o.DialTimeout+o.ReadTimeout)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		rdb.Close()
-		return nil, fmt.Errorf("redis: open %s: %w", o.Addr, err)
-	}
-	return New(rdb, opts...), nil
+	return New(goredis.NewClient(o), opts...), nil
 }
 
 // Redis returns the underlying go-redis client.
