@@ -44,6 +44,8 @@ type Config struct {
 	Apps   []AppConfig `yaml:"apps" json:"apps"`
 	Push   PushConfig  `yaml:"push" json:"push"`
 	Limits Limits      `yaml:"limits" json:"limits"`
+	// Merchants are the WeChat Pay merchants (see MerchantConfig).
+	Merchants []MerchantConfig `yaml:"merchants" json:"merchants"`
 }
 
 // AppConfig is one Official Account hosted by the emulator.
@@ -197,6 +199,7 @@ func (c Config) withDefaults() Config {
 		apps[i] = a
 	}
 	c.Apps = apps
+	c.Merchants = merchantsWithDefaults(c.Merchants)
 	return c
 }
 
@@ -302,7 +305,7 @@ func (c Config) Validate() error {
 			return bad(p+"oauth.auto_approve", "%q is not one of the app's users", aa)
 		}
 	}
-	return nil
+	return validateMerchants(c.Merchants)
 }
 
 // validPushToken reports whether tok follows WeChat's rule for the push
@@ -356,7 +359,9 @@ const (
 
 // DefaultConfig returns the development configuration: one safe-mode demo
 // app (DemoAppID, pushing to DemoPushURL, the default `wxkit serve` address)
-// with three followers, and the real platform's limits.
+// with three followers, a demo WeChat Pay merchant (DemoMchID, v2 and v3,
+// keys generated on first use: see Emulator.MerchantKey and
+// Emulator.PlatformKey) and the real platform's limits.
 func DefaultConfig() Config {
 	return Config{
 		Apps: []AppConfig{{
@@ -375,6 +380,7 @@ func DefaultConfig() Config {
 				{OpenID: "oWxkt1Ba3Ks9Pr4Ct8Mx5Zf1Wg6C", Nickname: "Alice", Sex: 0, City: "", Province: "", Country: "", Language: "en"},
 			},
 		}},
+		Merchants: []MerchantConfig{demoMerchant()},
 	}
 }
 

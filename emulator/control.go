@@ -205,6 +205,7 @@ func (e *Emulator) controlMux() *http.ServeMux {
 		e.ResetStats()
 		writeJSON(w, e.Stats())
 	})
+	e.payControlRoutes(m)
 	m.HandleFunc("/_emulator/", func(w http.ResponseWriter, r *http.Request) {
 		controlFail(w, http.StatusNotFound, errors.New("emulator: no such control endpoint: "+r.Method+" "+r.URL.Path))
 	})

@@ -38,6 +38,8 @@ type Emulator struct {
 
 	stats statsRecorder
 
+	pay *payState // the merchant platform (WeChat Pay)
+
 	control *http.ServeMux
 }
 
@@ -111,6 +113,7 @@ func New(cfg Config, opts ...Option) (*Emulator, error) {
 		e.apps[ac.AppID] = a
 		e.appOrder = append(e.appOrder, ac.AppID)
 	}
+	e.pay = newPayState(e, cfg.Merchants)
 	e.control = e.controlMux()
 	return e, nil
 }
@@ -127,8 +130,10 @@ func (e *Emulator) Now() time.Time {
 }
 
 // Advance moves the emulator's time forward by d, so that tokens expire,
-// quotas reset and overlaps end without waiting. It returns the new time.
-// A negative d is refused with an error: the platform's time never goes back.
+// quotas reset and overlaps end without waiting. Pay notify retries and
+// refunds that fall due are started (in the background: see WaitNotifies).
+// It returns the new time. A negative d is refused with an error: the
+// platform's time never goes back.
 func (e *Emulator) Advance(d time.Duration) (time.Time, error) {
 	if d < 0 {
 		return time.Time{}, fmt.Errorf("emulator: Advance: negative duration %s", d)
@@ -136,6 +141,7 @@ func (e *Emulator) Advance(d time.Duration) (time.Time, error) {
 	e.timeMu.Lock()
 	e.offset += d
 	e.timeMu.Unlock()
+	e.pay.sched.fire()
 	return e.Now(), nil
 }
 
@@ -160,6 +166,37 @@ func handle(path string, h apiHandler) {
 	platformRoutes[path] = h
 }
 
+// prefixRoute serves every path under a prefix, for APIs whose paths carry
+// ids (WeChat Pay v3). key names a request's route in stats (the pattern,
+// not the path, so that ids do not make a counter each).
+type prefixRoute struct {
+	prefix string
+	h      apiHandler
+	key    func(*http.Request) string
+}
+
+// prefixRoutes are tried, in order, for paths with no exact route.
+var prefixRoutes []prefixRoute
+
+// handlePrefix registers h for every path under prefix (which ends in
+// "/"). It is meant to be called from init().
+func handlePrefix(prefix string, h apiHandler, key func(*http.Request) string) {
+	prefixRoutes = append(prefixRoutes, prefixRoute{prefix: prefix, h: h, key: key})
+}
+
+// route returns the handler of r and the name of its route in stats.
+func route(r *http.Request) (apiHandler, string, bool) {
+	if h, ok := platformRoutes[r.URL.Path]; ok {
+		return h, r.URL.Path, true
+	}
+	for _, pr := range prefixRoutes {
+		if strings.HasPrefix(r.URL.Path, pr.prefix) {
+			return pr.h, pr.key(r), true
+		}
+	}
+	return nil, r.URL.Path, false
+}
+
 // ServeHTTP serves the platform APIs and the control API.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/_emulator" || strings.HasPrefix(r.URL.Path, "/_emulator/") {
@@ -179,14 +216,14 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(context.WithValue(r.Context(), recorderKey{}, rec))
 	rec.appID = e.requestAppID(r)
 	path := r.URL.Path
-	defer func() { e.stats.recordCall(path, rec.appID, rec.failed()) }()
+	h, statsPath, ok := route(r)
+	defer func() { e.stats.recordCall(statsPath, rec.appID, rec.failed()) }()
 
 	if f := e.takeFault(path, rec.appID); f != nil {
 		if done := e.applyFault(rec, r, f); done {
 			return
 		}
 	}
-	h, ok := platformRoutes[path]
 	if !ok {
 		writeStatusErrMsg(rec, http.StatusNotFound, 48001,
 			fmt.Sprintf("api unauthorized, the emulator does not serve %s %s", r.Method, path), e.Now())

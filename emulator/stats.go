@@ -14,6 +14,20 @@ type Stats struct {
 	TokenFetches map[string]TokenFetches `json:"token_fetches"`
 	// Pushes counts pushed messages by appid.
 	Pushes map[string]PushCounts `json:"pushes"`
+	// Pay counts the merchant platform's orders and notifies by mch_id
+	// (omitted from JSON when there are none).
+	Pay map[string]PayCounts `json:"pay,omitempty"`
+}
+
+// PayCounts counts what happened to one merchant: orders created, orders
+// paid, refunds, and notify deliveries (retries and copies included), of
+// which Acknowledged were answered as received.
+type PayCounts struct {
+	Orders           int `json:"orders"`
+	Paid             int `json:"paid"`
+	Refunds          int `json:"refunds"`
+	NotifyDeliveries int `json:"notify_deliveries"`
+	Acknowledged     int `json:"acknowledged"`
 }
 
 // CallCount counts the calls of one path by one app; Errors are the calls
@@ -57,6 +71,40 @@ type statsRecorder struct {
 	calls  map[string]map[string]CallCount
 	tokens map[string]TokenFetches
 	pushes map[string]PushCounts
+	pay    map[string]PayCounts
+}
+
+// recordPay applies f to the counters of mchID.
+func (s *statsRecorder) recordPay(mchID string, f func(*PayCounts)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pay == nil {
+		s.pay = map[string]PayCounts{}
+	}
+	c := s.pay[mchID]
+	f(&c)
+	s.pay[mchID] = c
+}
+
+func (s *statsRecorder) recordPayOrder(mchID string) {
+	s.recordPay(mchID, func(c *PayCounts) { c.Orders++ })
+}
+
+func (s *statsRecorder) recordPayPaid(mchID string) {
+	s.recordPay(mchID, func(c *PayCounts) { c.Paid++ })
+}
+
+func (s *statsRecorder) recordPayRefund(mchID string) {
+	s.recordPay(mchID, func(c *PayCounts) { c.Refunds++ })
+}
+
+func (s *statsRecorder) recordPayNotify(mchID string, acknowledged bool) {
+	s.recordPay(mchID, func(c *PayCounts) {
+		c.NotifyDeliveries++
+		if acknowledged {
+			c.Acknowledged++
+		}
+	})
 }
 
 func (s *statsRecorder) recordCall(path, appID string, failed bool) {
@@ -118,6 +166,7 @@ func (e *Emulator) Stats() Stats {
 		Calls:        make(map[string]map[string]CallCount, len(s.calls)),
 		TokenFetches: maps.Clone(s.tokens),
 		Pushes:       maps.Clone(s.pushes),
+		Pay:          maps.Clone(s.pay),
 	}
 	for p, m := range s.calls {
 		out.Calls[p] = maps.Clone(m)
@@ -128,6 +177,9 @@ func (e *Emulator) Stats() Stats {
 	if out.Pushes == nil {
 		out.Pushes = map[string]PushCounts{}
 	}
+	if out.Pay == nil {
+		out.Pay = map[string]PayCounts{}
+	}
 	return out
 }
 
@@ -135,6 +187,6 @@ func (e *Emulator) Stats() Stats {
 func (e *Emulator) ResetStats() {
 	s := &e.stats
 	s.mu.Lock()
-	s.calls, s.tokens, s.pushes = nil, nil, nil
+	s.calls, s.tokens, s.pushes, s.pay = nil, nil, nil, nil
 	s.mu.Unlock()
 }
