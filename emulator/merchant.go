@@ -66,6 +66,14 @@ type platformSigner struct {
 }
 
 func newMerchant(e *Emulator, cfg MerchantConfig) *merchant {
+	if cfg.MerchantSerialNo == "" && cfg.MerchantPublicKeyFile != "" {
+		// The serial of a certificate file (Validate checked it reads).
+		if b, err := os.ReadFile(cfg.MerchantPublicKeyFile); err == nil {
+			if _, serial, err := parsePublicKeyPEM(b); err == nil {
+				cfg.MerchantSerialNo = serial
+			}
+		}
+	}
 	return &merchant{
 		cfg:       cfg,
 		e:         e,
