@@ -498,3 +498,20 @@ const (
 	v2Success = "<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>"
 	v2FailAns = "<xml><return_code><![CDATA[FAIL]]></return_code><return_msg><![CDATA[500]]></return_msg></xml>"
 )
+
+// newRequest builds an in-process request with an optional body.
+func newRequest(t *testing.T, method, target string, body ...string) *http.Request {
+	t.Helper()
+	var rd io.Reader
+	if len(body) > 0 && body[0] != "" {
+		rd = strings.NewReader(body[0])
+	}
+	return httptest.NewRequestWithContext(t.Context(), method, target, rd)
+}
+
+// serveHTTP serves req in-process.
+func serveHTTP(e *Emulator, req *http.Request) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, req)
+	return w
+}

@@ -175,7 +175,7 @@ func (e *Emulator) v3Authenticate(w http.ResponseWriter, r *http.Request) *v3Cal
 	if uri == "" {
 		uri = r.URL.RequestURI()
 	}
-	msg := r.Method + "\n" + uri + "\n" + a["timestamp"] + "\n" + a["nonce_str"] + "\n" + string(body) + "\n"
+	msg := v3RequestMessage(r.Method, uri, a["timestamp"], a["nonce_str"], string(body))
 	if !rsaVerify(m.merchantPub, msg, a["signature"]) {
 		truncated := msg
 		if len(truncated) > 200 {
@@ -191,6 +191,20 @@ func (e *Emulator) v3Authenticate(w http.ResponseWriter, r *http.Request) *v3Cal
 	return &v3Call{e: e, m: m, body: body}
 }
 
+// v3RequestMessage is what a v3 request's signature covers:
+// "METHOD\nURL\ntimestamp\nnonce\nbody\n", URL being the path and query.
+//
+// WeChat docs: https://pay.weixin.qq.com/doc/v3/merchant/4012365336
+func v3RequestMessage(method, uri, ts, nonce, body string) string {
+	return method + "\n" + uri + "\n" + ts + "\n" + nonce + "\n" + body + "\n"
+}
+
+// v3AnswerMessage is what the platform's signature of an answer or a notify
+// covers: "timestamp\nnonce\nbody\n".
+func v3AnswerMessage(ts, nonce string, body []byte) string {
+	return ts + "\n" + nonce + "\n" + string(body) + "\n"
+}
+
 // signV3 signs body as the platform does, with the merchant's next platform
 // key, and returns the Wechatpay-* headers.
 func (p *payState) signV3(m *merchant, body []byte) (map[string]string, error) {
@@ -200,7 +214,7 @@ func (p *payState) signV3(m *merchant, body []byte) (map[string]string, error) {
 	s := p.nextSigner(m)
 	ts := strconv.FormatInt(p.e.Now().Unix(), 10)
 	nonce := strings.ToUpper(randomString(32, "0123456789abcdef"))
-	sig, err := rsaSign(s.key, ts+"\n"+nonce+"\n"+string(body)+"\n")
+	sig, err := rsaSign(s.key, v3AnswerMessage(ts, nonce, body))
 	if err != nil {
 		return nil, err
 	}
