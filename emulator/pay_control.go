@@ -221,7 +221,8 @@ func payControlStatus(err error) int {
 //	                                                            (development only: merchants with generate_merchant_key)
 //	GET  /_emulator/merchants/{mch_id}/orders/{out_trade_no}    OrderInfo {"out_trade_no","state","amount","transaction_id",
 //	                                                            "notifies":[{"at","http_status","body",...}],...}
-//	POST /_emulator/merchants/{mch_id}/orders/{out_trade_no}/notify  {"copies":N} → {"notifies":[...]} (N copies at once)
+//	POST /_emulator/merchants/{mch_id}/orders/{out_trade_no}/notify  {"copies":N} → {"notifies":[...]} (N copies at once
+//	                                                            of the pay notify; with "out_refund_no": of that refund's)
 //	GET  /_emulator/pay/{prepay_id}                             OrderInfo (the pay sheet: merchant_name, description, amount)
 //	POST /_emulator/pay/{prepay_id}/pay                         {"openid","coupons","bank_type","pay_params"} → {"transaction_id"}
 //	POST /_emulator/pay/{prepay_id}/decline                     {"fail":false} → {"state"} (cancel; fail=true → PAYERROR)
@@ -260,13 +261,23 @@ func (e *Emulator) payControlRoutes(m *http.ServeMux) {
 	})
 	m.HandleFunc("POST /_emulator/merchants/{mch_id}/orders/{out_trade_no}/notify", func(w http.ResponseWriter, r *http.Request) {
 		req := struct {
-			Copies int `json:"copies"`
+			Copies      int    `json:"copies"`
+			OutRefundNo string `json:"out_refund_no"`
 		}{Copies: 1}
 		if err := decodeOptional(r, &req); err != nil {
 			controlFail(w, http.StatusBadRequest, err)
 			return
 		}
-		atts, err := e.ResendNotify(r.Context(), r.PathValue("mch_id"), r.PathValue("out_trade_no"), req.Copies)
+		mchID := r.PathValue("mch_id")
+		var atts []NotifyAttempt
+		var err error
+		if req.OutRefundNo != "" {
+			if _, err = e.MerchantOrder(mchID, r.PathValue("out_trade_no")); err == nil {
+				atts, err = e.ResendRefundNotify(r.Context(), mchID, req.OutRefundNo, req.Copies)
+			}
+		} else {
+			atts, err = e.ResendNotify(r.Context(), mchID, r.PathValue("out_trade_no"), req.Copies)
+		}
 		if err != nil {
 			fail(w, err)
 			return

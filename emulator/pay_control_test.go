@@ -95,6 +95,7 @@ func TestPayControlErrors(t *testing.T) {
 	f := newPayFixture(t, nil)
 	prepay := f.unifiedOrder("CE00000001", 10, nil)
 	expired := f.unifiedOrder("CE00000002", 10, nil)
+	native := f.unifiedOrder("CE00000003", 10, map[string]string{"trade_type": "NATIVE", "openid": "-"})
 	tests := []struct {
 		name, method, target, body string
 		status                     int
@@ -111,6 +112,7 @@ func TestPayControlErrors(t *testing.T) {
 		{"unknown merchant key", "GET", "/_emulator/merchants/1/platform_key", "", 404},
 		{"merchant key not generated", "GET", "/_emulator/merchants/" + testMchID + "/merchant_key", "", 409},
 		{"decline unknown", "POST", "/_emulator/pay/wxnope/decline", "", 404},
+		{"native payer not a user", "POST", "/_emulator/pay/" + native + "/pay", `{"openid":"oStranger"}`, 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

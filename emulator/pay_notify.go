@@ -197,8 +197,43 @@ func (p *payState) deliverNotifyCtx(ctx context.Context, job *notifyJob, at time
 // of an order at once, as the platform does when several of its servers
 // notify within seconds, and returns the deliveries when they are all
 // answered. The order must be paid. An acknowledged copy ends the retries of
-// that notify. Errors: ErrUnknownMerchant, ErrUnknownOrder, ErrOrderNotPaid.
+// that notify. Errors: ErrUnknownMerchant, ErrUnknownOrder, ErrOrderNotPaid,
+// ErrBadPayment (copies out of range).
 func (e *Emulator) ResendNotify(ctx context.Context, mchID, outTradeNo string, copies int) ([]NotifyAttempt, error) {
+	return e.resend(ctx, mchID, copies, func(m *merchant) (*notifyJob, error) {
+		o := m.orders[outTradeNo]
+		if o == nil {
+			return nil, fmt.Errorf("%w: %q", ErrUnknownOrder, outTradeNo)
+		}
+		if o.payNotify == nil {
+			return nil, fmt.Errorf("%w: %s is %s", ErrOrderNotPaid, outTradeNo, o.state)
+		}
+		return o.payNotify, nil
+	})
+}
+
+// ResendRefundNotify is ResendNotify for the notify of a refund, which must
+// have succeeded and have a notify URL. Errors: ErrUnknownMerchant,
+// ErrUnknownOrder (no such out_refund_no), ErrOrderNotPaid (no notify yet),
+// ErrBadPayment.
+func (e *Emulator) ResendRefundNotify(ctx context.Context, mchID, outRefundNo string, copies int) ([]NotifyAttempt, error) {
+	return e.resend(ctx, mchID, copies, func(m *merchant) (*notifyJob, error) {
+		r := m.refunds[outRefundNo]
+		if r == nil {
+			return nil, fmt.Errorf("%w: no refund %q", ErrUnknownOrder, outRefundNo)
+		}
+		if r.notify == nil {
+			return nil, fmt.Errorf("%w: refund %s is %s and has no notify", ErrOrderNotPaid, outRefundNo, r.state)
+		}
+		return r.notify, nil
+	})
+}
+
+// resend finds a notify with find (under p.mu) and sends copies of it.
+func (e *Emulator) resend(ctx context.Context, mchID string, copies int, find func(*merchant) (*notifyJob, error)) ([]NotifyAttempt, error) {
+	if copies < 1 || copies > 1000 {
+		return nil, fmt.Errorf("%w: copies must be 1..1000, got %d", ErrBadPayment, copies)
+	}
 	p := e.pay
 	p.mu.Lock()
 	m := p.merchants[mchID]
@@ -206,18 +241,10 @@ func (e *Emulator) ResendNotify(ctx context.Context, mchID, outTradeNo string, c
 		p.mu.Unlock()
 		return nil, fmt.Errorf("%w: %q", ErrUnknownMerchant, mchID)
 	}
-	o := m.orders[outTradeNo]
-	if o == nil {
-		p.mu.Unlock()
-		return nil, fmt.Errorf("%w: %q", ErrUnknownOrder, outTradeNo)
-	}
-	job := o.payNotify
+	job, err := find(m)
 	p.mu.Unlock()
-	if job == nil {
-		return nil, fmt.Errorf("%w: %s is %s", ErrOrderNotPaid, outTradeNo, o.state)
-	}
-	if copies < 1 || copies > 1000 {
-		return nil, fmt.Errorf("%w: copies must be 1..1000, got %d", ErrBadPayment, copies)
+	if err != nil {
+		return nil, err
 	}
 	return p.sendCopies(ctx, job, copies), nil
 }

@@ -348,3 +348,80 @@ func TestPayRefundNotifyURLFromConfig(t *testing.T) {
 		t.Errorf("refund notifies at refund_notify_url = %d", len(got))
 	}
 }
+
+func TestPayRefundNotifyCopies(t *testing.T) {
+	t.Parallel()
+	f := newPayFixture(t, nil)
+	f.srv.setAnswer(func(int, received) (int, string) { return 204, "" })
+	prepay := f.prepayV3("RNC0000001", 10)
+	f.pay(prepay, Payment{})
+	r := f.v3("POST", "/v3/refund/domestic/refunds", map[string]any{"out_trade_no": "RNC0000001", "out_refund_no": "RNC1",
+		"notify_url": f.notify, "amount": map[string]any{"refund": 10, "total": 10, "currency": "CNY"}})
+	if r.Status != 200 {
+		t.Fatalf("refund = %d %s", r.Status, r.Body)
+	}
+	f.settle()
+	var res struct {
+		Notifies []NotifyAttempt `json:"notifies"`
+	}
+	target := "/_emulator/merchants/" + testMchID + "/orders/RNC0000001/notify"
+	if code := control(t, f.e, "POST", target, `{"copies":2,"out_refund_no":"RNC1"}`, &res); code != 200 || len(res.Notifies) != 2 {
+		t.Fatalf("POST notify = %d %+v", code, res)
+	}
+	for _, a := range res.Notifies {
+		if a.Event != EventRefundSuccess || a.OutRefundNo != "RNC1" || !a.Acknowledged {
+			t.Errorf("copy = %+v", a)
+		}
+	}
+	got := f.srv.received()
+	if len(got) != 4 || string(got[2].Body) != string(got[1].Body) {
+		t.Fatalf("deliveries = %d, want 4 (pay, refund, 2 copies of the refund's)", len(got))
+	}
+	if n, _ := f.openNotify(got[3]); n.EventType != EventRefundSuccess {
+		t.Errorf("copy event = %s", n.EventType)
+	}
+	if code := control(t, f.e, "POST", target, `{"out_refund_no":"NOPE"}`, nil); code != 404 {
+		t.Errorf("unknown refund = %d, want 404", code)
+	}
+}
+
+func TestPayAdvanceZeroAfterOwnClock(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	now := t0
+	clock := ClockFunc(func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	})
+	srv := newMerchantServer(t)
+	srv.setAnswer(func(int, received) (int, string) { return 200, v2FailAns })
+	cfg := testConfig()
+	cfg.Apps[0].Users[0].OpenID = testOpenID
+	cfg.Merchants = []MerchantConfig{{MchID: testMchID, AppIDs: []string{testAppID}, APIKey: testAPIKey}}
+	e, err := New(cfg, WithClock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, perr := e.pay.prepay(e.pay.merchant(testMchID), "v2", prepayParams{AppID: testAppID, Description: "b",
+		OutTradeNo: "OWN0000001", NotifyURL: srv.URL + "/n", TradeType: "JSAPI", OpenID: testOpenID, Amount: 1})
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	if _, err := e.PayOrder(o.prepayID, Payment{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.WaitNotifies(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(15 * time.Second) // the test moves its own clock
+	mu.Unlock()
+	advance(t, e, 0)
+	if err := e.WaitNotifies(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(srv.received()); n != 2 {
+		t.Errorf("deliveries = %d, want 2 (the retry due after the clock moved)", n)
+	}
+}

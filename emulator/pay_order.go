@@ -90,7 +90,6 @@ type payOrder struct {
 	refunded   int64 // sum of the refunds' amounts
 	notifies   []NotifyAttempt
 	payNotify  *notifyJob
-	declinedAt time.Time
 }
 
 // prepayParams are the parameters of an order (v2 unifiedorder or v3
@@ -341,6 +340,9 @@ func (e *Emulator) PayOrder(prepayID string, pay Payment) (string, error) {
 	if o.params.OpenID != "" && payer != o.params.OpenID {
 		return "", fmt.Errorf("%w: %s", ErrWrongPayer, o.params.OpenID)
 	}
+	if perr := e.checkPayer(o.params.AppID, payer); perr != nil {
+		return "", fmt.Errorf("%w: %q is not a user of %s", ErrUnknownUser, payer, o.params.AppID)
+	}
 	var couponSum int64
 	for i, c := range pay.Coupons {
 		if c.Amount <= 0 || c.ID == "" {
@@ -424,9 +426,10 @@ func (o *payOrder) payable(now time.Time) error {
 }
 
 // DeclinePayment is what the user does instead of paying: cancel the pay
-// sheet (fail false: the order stays NOTPAY, as when the user taps ✕), or
-// fail to pay (fail true: the order becomes PAYERROR, as when the bank
-// refuses). Errors: those of PayOrder but ErrWrongPayer and ErrBadPayParams.
+// sheet (fail false: the order stays NOTPAY, as when the user taps ✕; no
+// notify), or fail to pay (fail true: the order becomes PAYERROR, as when
+// the bank refuses; no notify either). It returns the order's state.
+// Errors: ErrUnknownPrepay, ErrPrepayExpired, ErrOrderNotPayable.
 func (e *Emulator) DeclinePayment(prepayID string, fail bool) (TradeState, error) {
 	p := e.pay
 	o, err := p.payableOrder(prepayID)
@@ -435,7 +438,6 @@ func (e *Emulator) DeclinePayment(prepayID string, fail bool) (TradeState, error
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	o.declinedAt = e.Now()
 	if fail && o.state == TradeStateNotPay {
 		o.state = TradeStatePayError
 	}

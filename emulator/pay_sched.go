@@ -14,6 +14,9 @@ import (
 // itself (the wall clock), when a timer armed for it fires. A clock that
 // never moves by itself (FixedClock) only fires events through Advance.
 //
+// A clock moved by other means than Advance (a ClockFunc the test moves)
+// is noticed on the next Advance: Advance(0) fires what became due.
+//
 // Every running event, and every notify copy being delivered, is counted
 // in flight, so that Emulator.WaitNotifies can wait for the platform to be
 // quiet. An event that schedules a follow-up which is already due starts it
@@ -90,7 +93,9 @@ func (s *payScheduler) arm() {
 			next = ev.due
 		}
 	}
-	wait := max(next.Sub(s.p.e.Now()), 0)
+	// Waits are capped, so that a timer armed under a clock that turns out
+	// not to move by itself (FixedClock) does not linger for hours.
+	wait := min(max(next.Sub(s.p.e.Now()), 0), time.Minute)
 	raw := s.p.e.clock.Now()
 	s.timer = time.AfterFunc(wait, func() {
 		if wait > 0 && !s.p.e.clock.Now().After(raw) {

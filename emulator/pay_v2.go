@@ -3,7 +3,6 @@ package emulator
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -384,7 +383,11 @@ func (e *Emulator) payV2UnifiedOrder(w http.ResponseWriter, r *http.Request) {
 // codeURL returns the Native pay QR code link of a prepay_id.
 func codeURL(prepayID string) string {
 	sum := sha256.Sum256([]byte("code_url:" + prepayID))
-	return "weixin://wxpay/bizpayurl?pr=" + base64.RawURLEncoding.EncodeToString(sum[:])[:7]
+	pr := make([]byte, 7)
+	for i := range pr {
+		pr[i] = nonceAlphabet[int(sum[i])%len(nonceAlphabet)]
+	}
+	return "weixin://wxpay/bizpayurl?pr=" + string(pr)
 }
 
 // payV2OrderQuery serves /pay/orderquery (查询订单).

@@ -319,8 +319,9 @@ func (c *v3Call) decode(w http.ResponseWriter, v any) bool {
 	return false
 }
 
-// v3OutTradeNoRE is the v3 rule for out_trade_no and out_refund_no.
-var v3OutTradeNoRE = regexp.MustCompile(`^[0-9A-Za-z_\-*|]{6,64}$`)
+// v3OutTradeNoRE is the v3 rule for out_trade_no (6 to 32 digits, letters
+// and _-*|); out_refund_no follows outTradeNoRE.
+var v3OutTradeNoRE = regexp.MustCompile(`^[0-9A-Za-z_\-*|]{6,32}$`)
 
 // v3PrepayRequest is the body of JSAPI and Native prepay.
 //
@@ -418,7 +419,7 @@ func (c *v3Call) prepayParams(req *v3PrepayRequest, tradeType string) (prepayPar
 	if len(req.Description) > 127 || !utf8.ValidString(req.Description) {
 		return prepayParams{}, v3Invalid("description", "字符串规则校验失败，字节数 "+strconv.Itoa(len(req.Description))+"，大于最大值 127")
 	}
-	if !v3OutTradeNoRE.MatchString(req.OutTradeNo) || len(req.OutTradeNo) > 32 {
+	if !v3OutTradeNoRE.MatchString(req.OutTradeNo) {
 		return prepayParams{}, v3Invalid("out_trade_no", "字符串规则校验失败，应为6-32位数字、大小写字母或_-*")
 	}
 	if err := checkNotifyURL(req.NotifyURL); err != nil {
@@ -684,7 +685,7 @@ func (e *Emulator) payV3Refund(w http.ResponseWriter, r *http.Request) {
 		if req.OutRefundNo == "" {
 			return v3Missing("out_refund_no")
 		}
-		if !v3OutTradeNoRE.MatchString(req.OutRefundNo) {
+		if !outTradeNoRE.MatchString(req.OutRefundNo) {
 			return v3Invalid("out_refund_no", "字符串规则校验失败")
 		}
 		if req.Amount == nil {
