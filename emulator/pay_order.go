@@ -77,19 +77,19 @@ type payOrder struct {
 	version string // "v2" or "v3": the API that created it, and the notify format
 	params  prepayParams
 
-	createdAt  time.Time
-	prepayID   string
-	prepayAt   time.Time
-	state      TradeState
-	txnID      string
-	paidAt     time.Time
-	payer      string // openid of who paid
-	bank       string // bank_type
-	coupons    []Coupon
-	refunds    []*payRefund
-	refunded   int64 // sum of the refunds' amounts
-	notifies   []NotifyAttempt
-	payNotify  *notifyJob
+	createdAt time.Time
+	prepayID  string
+	prepayAt  time.Time
+	state     TradeState
+	txnID     string
+	paidAt    time.Time
+	payer     string // openid of who paid
+	bank      string // bank_type
+	coupons   []Coupon
+	refunds   []*payRefund
+	refunded  int64 // sum of the refunds' amounts
+	notifies  []NotifyAttempt
+	payNotify *notifyJob
 }
 
 // prepayParams are the parameters of an order (v2 unifiedorder or v3
