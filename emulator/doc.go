@@ -78,4 +78,35 @@
 // Every API that takes an access_token checks it first: 41001 missing,
 // 40014 malformed, 40001 unknown or superseded, 42001 expired. Every errmsg
 // ends with " rid: xxxxxxxx-xxxxxxxx-xxxxxxxx" as on the real platform.
+//
+// # WeChat Pay
+//
+// Merchants (Config.Merchants, YAML "merchants:") are served v2 (XML) at
+// /pay/unifiedorder, /pay/orderquery, /pay/closeorder, /secapi/pay/refund and
+// /pay/refundquery, and v3 (JSON) at POST /v3/pay/transactions/jsapi and
+// /native, GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid= and
+// /id/{transaction_id}?mchid=, POST
+// /v3/pay/transactions/out-trade-no/{out_trade_no}/close, POST
+// /v3/refund/domestic/refunds, GET /v3/refund/domestic/refunds/{out_refund_no}
+// and GET /v3/certificates; see pay_v2.go and pay_v3.go for what is checked.
+// Pay and refund notifies are pushed to the order's notify_url and retried
+// on the platform's schedule on the emulator clock until acknowledged.
+//
+// Control API (JSON):
+//
+//	GET  /_emulator/merchants                                   {"merchants":[MerchantInfo...]}
+//	GET  /_emulator/merchants/{mch_id}/platform_key             {"public_key_id","public_key_pem","serial_no","certificate_pem",...}
+//	GET  /_emulator/merchants/{mch_id}/merchant_key             {"serial_no","private_key_pem","certificate_pem",...}
+//	                                                            (development only: merchants with generate_merchant_key)
+//	GET  /_emulator/merchants/{mch_id}/orders/{out_trade_no}    OrderInfo {"out_trade_no","state","amount","transaction_id",
+//	                                                            "notifies":[{"at","http_status","body",...}],...}
+//	POST /_emulator/merchants/{mch_id}/orders/{out_trade_no}/notify  {"copies":N} → {"notifies":[...]} (N copies at once
+//	                                                            of the pay notify; with "out_refund_no": of that refund's)
+//	GET  /_emulator/pay/{prepay_id}                             OrderInfo (the pay sheet: merchant_name, description, amount)
+//	POST /_emulator/pay/{prepay_id}/pay                         {"openid","coupons","bank_type","pay_params"} → {"transaction_id"}
+//	POST /_emulator/pay/{prepay_id}/decline                     {"fail":false} → {"state"} (cancel; fail=true → PAYERROR)
+//
+// Errors are {"error":"..."}: 404 unknown merchant, order or prepay_id; 409
+// an order that cannot be paid (expired prepay_id, paid, closed, another
+// user's); 400 a bad request or pay_params that do not verify.
 package emulator

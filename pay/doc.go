@@ -17,8 +17,9 @@
 //
 // Signing (Sign, CheckSign, SignString), the XML codec (DecodeXML,
 // EncodeXML) and req_info encryption (DecryptRefundReqInfo,
-// EncryptRefundReqInfo) are exported for the other side of the wire too:
-// the emulator signs its replies and notifies with them.
+// EncryptRefundReqInfo) are exported for the other side of the wire too
+// (a test platform, a notify sender). The emulator does not use them: it
+// implements the platform's side independently.
 //
 // Errors: return_code FAIL is a *ReturnError; result_code FAIL an *Error
 // (errors.Is(err, pay.ErrOrderPaid) and the other sentinels match its
