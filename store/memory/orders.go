@@ -25,7 +25,7 @@ func ms(t time.Time) time.Time { return t.Truncate(time.Millisecond) }
 // Amount must be positive and Refunded within [0, Amount]; an empty State
 // becomes NOTPAY (in o too).
 func (s *Store) CreateOrder(_ context.Context, o *store.Order) error {
-	if err := checkNewOrder(o); err != nil {
+	if err := store.CheckNewOrder(o); err != nil {
 		return err
 	}
 	if o.State == "" {
@@ -50,21 +50,6 @@ func (s *Store) CreateOrder(_ context.Context, o *store.Order) error {
 	c := *o
 	c.Created, c.Updated, c.PaidAt = ms(c.Created), ms(c.Updated), ms(c.PaidAt)
 	s.pay.orders[k] = &c
-	return nil
-}
-
-// checkNewOrder checks the fields CreateOrder requires.
-func checkNewOrder(o *store.Order) error {
-	switch {
-	case o == nil || o.MchID == "" || o.OutTradeNo == "":
-		return errors.New("memory: create order: mch_id and out_trade_no are required")
-	case o.Amount <= 0:
-		return fmt.Errorf("memory: create order %s: amount %d fen, want more than 0", o.OutTradeNo, o.Amount)
-	case o.Refunded < 0 || o.Refunded > o.Amount:
-		return fmt.Errorf("memory: create order %s: refunded %d fen of %d", o.OutTradeNo, o.Refunded, o.Amount)
-	case o.State != "" && !knownTradeState(o.State):
-		return fmt.Errorf("memory: create order %s: unknown state %q", o.OutTradeNo, o.State)
-	}
 	return nil
 }
 
@@ -119,7 +104,7 @@ func (s *Store) SetPrepayID(_ context.Context, mchID, outTradeNo, prepayID strin
 // ApplyPayment implements store.Orders, under the store's mutex: the check
 // and the change of the order and the enqueueing of announce are one step.
 func (s *Store) ApplyPayment(_ context.Context, p *store.Payment, announce *store.Job) (bool, error) {
-	if err := checkPaymentArgs(p, announce); err != nil {
+	if err := store.CheckPayment(p, announce); err != nil {
 		return false, err
 	}
 	s.mu.Lock()
@@ -128,7 +113,7 @@ func (s *Store) ApplyPayment(_ context.Context, p *store.Payment, announce *stor
 	if !ok {
 		return false, fmt.Errorf("memory: apply payment to %s: %w", p.OutTradeNo, store.ErrNotFound)
 	}
-	change, err := paymentTransition(o, p)
+	change, err := store.PaymentTransition(o, p)
 	if err != nil || !change {
 		return false, err
 	}
@@ -231,7 +216,7 @@ func (s *Store) Refund(_ context.Context, mchID, outRefundNo string) (*store.Ref
 
 // ApplyRefund implements store.Orders, under the store's mutex.
 func (s *Store) ApplyRefund(_ context.Context, res *store.RefundResult, announce *store.Job) (bool, error) {
-	if err := checkRefundArgs(res, announce); err != nil {
+	if err := store.CheckRefundResult(res, announce); err != nil {
 		return false, err
 	}
 	s.mu.Lock()
@@ -240,14 +225,14 @@ func (s *Store) ApplyRefund(_ context.Context, res *store.RefundResult, announce
 	if !ok {
 		return false, fmt.Errorf("memory: apply refund %s: %w", res.OutRefundNo, store.ErrNotFound)
 	}
-	change, err := refundTransition(r, res)
+	change, err := store.RefundTransition(r, res)
 	if err != nil || !change {
 		return false, err
 	}
 	at := ms(res.At)
 	if res.State == store.RefundStateSuccess {
 		o := s.pay.orders[[2]string{r.MchID, r.OutTradeNo}]
-		if err := refundable(o, r); err != nil {
+		if err := store.Refundable(o, r); err != nil {
 			return false, err
 		}
 		o.Refunded += r.Amount
@@ -263,100 +248,8 @@ func (s *Store) ApplyRefund(_ context.Context, res *store.RefundResult, announce
 	return true, nil
 }
 
-// The rules below are those of store.Orders; store/sqlite and
-// store/postgres apply the same ones inside their transactions.
-
-// knownTradeState reports whether st is one of the platform's trade states.
-func knownTradeState(st store.TradeState) bool {
-	switch st {
-	case store.TradeStateNotPay, store.TradeStateUserPaying, store.TradeStateSuccess, store.TradeStateRefund,
-		store.TradeStateClosed, store.TradeStatePayError, store.TradeStateRevoked:
-		return true
-	}
-	return false
-}
-
 // refundHolds reports whether a refund in state st counts against its
 // order's amount: it has succeeded or may still succeed.
 func refundHolds(st store.RefundState) bool {
 	return st != store.RefundStateClosed && st != store.RefundStateAbnormal
-}
-
-// checkPaymentArgs checks what ApplyPayment requires of its arguments.
-func checkPaymentArgs(p *store.Payment, announce *store.Job) error {
-	switch {
-	case p == nil || p.MchID == "" || p.OutTradeNo == "":
-		return errors.New("memory: apply payment: mch_id and out_trade_no are required")
-	case !knownTradeState(p.State):
-		return fmt.Errorf("memory: apply payment to %s: unknown state %q", p.OutTradeNo, p.State)
-	case announce != nil && (announce.Kind == "" || announce.Key == ""):
-		return fmt.Errorf("memory: apply payment to %s: announce job: kind and key are required", p.OutTradeNo)
-	}
-	return nil
-}
-
-// paymentTransition decides what p does to the order o: change is true
-// when o must move to p.State. A mismatch (AppID, Amount, or another
-// TransactionID than the order's) is store.ErrMismatch; an order in
-// p.State, or a REFUND order told SUCCESS, is a repeat; an open order
-// moves to any state but REFUND; anything else is store.ErrState.
-func paymentTransition(o *store.Order, p *store.Payment) (change bool, err error) {
-	if p.AppID != o.AppID || p.Amount != o.Amount ||
-		(o.TransactionID != "" && p.TransactionID != "" && p.TransactionID != o.TransactionID) {
-		return false, fmt.Errorf("memory: apply payment to %s: %w", o.OutTradeNo, store.ErrMismatch)
-	}
-	switch {
-	case o.State == p.State, o.State == store.TradeStateRefund && p.State == store.TradeStateSuccess:
-		return false, nil
-	case o.State.Open() && p.State != store.TradeStateRefund:
-		return true, nil
-	}
-	return false, fmt.Errorf("memory: apply payment to %s: %s order told %s: %w", o.OutTradeNo, o.State, p.State, store.ErrState)
-}
-
-// checkRefundArgs checks what ApplyRefund requires of its arguments.
-func checkRefundArgs(res *store.RefundResult, announce *store.Job) error {
-	switch {
-	case res == nil || res.MchID == "" || res.OutRefundNo == "":
-		return errors.New("memory: apply refund: mch_id and out_refund_no are required")
-	case res.State != store.RefundStateProcessing && res.State != store.RefundStateSuccess &&
-		res.State != store.RefundStateClosed && res.State != store.RefundStateAbnormal:
-		return fmt.Errorf("memory: apply refund %s: unknown state %q", res.OutRefundNo, res.State)
-	case announce != nil && (announce.Kind == "" || announce.Key == ""):
-		return fmt.Errorf("memory: apply refund %s: announce job: kind and key are required", res.OutRefundNo)
-	}
-	return nil
-}
-
-// refundTransition decides what res does to the refund r: change is true
-// when r must move to res.State. A mismatch (OutTradeNo, Amount, or
-// another RefundID than the refund's) is store.ErrMismatch; a refund in
-// res.State is a repeat; a PROCESSING refund moves to a final state;
-// anything else is store.ErrState.
-func refundTransition(r *store.Refund, res *store.RefundResult) (change bool, err error) {
-	if res.OutTradeNo != r.OutTradeNo || res.Amount != r.Amount ||
-		(r.RefundID != "" && res.RefundID != "" && res.RefundID != r.RefundID) {
-		return false, fmt.Errorf("memory: apply refund %s: %w", r.OutRefundNo, store.ErrMismatch)
-	}
-	switch {
-	case r.State == res.State:
-		return false, nil
-	case r.State == store.RefundStateProcessing:
-		return true, nil
-	}
-	return false, fmt.Errorf("memory: apply refund %s: %s refund told %s: %w", r.OutRefundNo, r.State, res.State, store.ErrState)
-}
-
-// refundable checks that the order o may take the success of refund r: it
-// is paid and its refunds stay within its amount (CreateRefund ensures
-// both; this guards the money all the same).
-func refundable(o *store.Order, r *store.Refund) error {
-	if o == nil {
-		return fmt.Errorf("memory: apply refund %s: order %s: %w", r.OutRefundNo, r.OutTradeNo, store.ErrNotFound)
-	}
-	if (o.State != store.TradeStateSuccess && o.State != store.TradeStateRefund) || o.Refunded+r.Amount > o.Amount {
-		return fmt.Errorf("memory: apply refund %s: order %s is %s with %d of %d fen refunded: %w",
-			r.OutRefundNo, o.OutTradeNo, o.State, o.Refunded, o.Amount, store.ErrState)
-	}
-	return nil
 }

@@ -34,7 +34,7 @@ func ms(t time.Time) time.Time { return t.Truncate(time.Millisecond) }
 // existing (MchID, OutTradeNo), or a PrepayID that another order of MchID
 // holds, gives an error wrapping store.ErrConflict.
 func (db *DB) CreateOrder(ctx context.Context, o *store.Order) error {
-	if err := checkNewOrder(o); err != nil {
+	if err := store.CheckNewOrder(o); err != nil {
 		return err
 	}
 	if o.State == "" {
@@ -114,7 +114,7 @@ func (db *DB) SetPrepayID(ctx context.Context, mchID, outTradeNo, prepayID strin
 // is; announce.ID, and its RunAt and Created when zero, are set),
 // committed together.
 func (db *DB) ApplyPayment(ctx context.Context, p *store.Payment, announce *store.Job) (bool, error) {
-	if err := checkPaymentArgs(p, announce); err != nil {
+	if err := store.CheckPayment(p, announce); err != nil {
 		return false, err
 	}
 	changed := false
@@ -127,7 +127,7 @@ func (db *DB) ApplyPayment(ctx context.Context, p *store.Payment, announce *stor
 		if err != nil {
 			return err
 		}
-		change, err := paymentTransition(o, p)
+		change, err := store.PaymentTransition(o, p)
 		if err != nil || !change {
 			return err
 		}
@@ -243,7 +243,7 @@ func (db *DB) Orders(ctx context.Context, q store.OrderQuery) ([]*store.Order, e
 // stay within its amount (store.ErrState). r is stored PROCESSING (in r
 // too). OutRefundNo is required and Amount must be positive.
 func (db *DB) CreateRefund(ctx context.Context, r *store.Refund) error {
-	if err := checkNewRefund(r); err != nil {
+	if err := store.CheckNewRefund(r); err != nil {
 		return err
 	}
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
@@ -273,7 +273,7 @@ func (db *DB) CreateRefund(ctx context.Context, r *store.Refund) error {
 			r.MchID, r.OutTradeNo, []string{string(store.RefundStateClosed), string(store.RefundStateAbnormal)}).Scan(&held); err != nil {
 			return err
 		}
-		if err := refundAllowed(store.TradeState(state), amount, held, r.Amount); err != nil {
+		if err := store.RefundAllowed(store.TradeState(state), amount, held, r.Amount); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO wxkit_refunds (`+refundColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -311,7 +311,7 @@ func (db *DB) Refund(ctx context.Context, mchID, outRefundNo string) (*store.Ref
 // Refunded and sets the order REFUND, and inserts announce into
 // wxkit_outbox (as ApplyPayment does).
 func (db *DB) ApplyRefund(ctx context.Context, res *store.RefundResult, announce *store.Job) (bool, error) {
-	if err := checkRefundArgs(res, announce); err != nil {
+	if err := store.CheckRefundResult(res, announce); err != nil {
 		return false, err
 	}
 	changed := false
@@ -337,13 +337,13 @@ func (db *DB) ApplyRefund(ctx context.Context, res *store.RefundResult, announce
 		if err != nil {
 			return err
 		}
-		change, err := refundTransition(r, res)
+		change, err := store.RefundTransition(r, res)
 		if err != nil || !change {
 			return err
 		}
 		at := ms(res.At)
 		if res.State == store.RefundStateSuccess {
-			if err := refundable(o, r); err != nil {
+			if err := store.Refundable(o, r); err != nil {
 				return err
 			}
 			if _, err := tx.Exec(ctx, `UPDATE wxkit_orders SET refunded = refunded + $3, state = $4, updated_at = $5

@@ -78,7 +78,7 @@ func (db *DB) orderTxs() chan struct{} {
 // existing (MchID, OutTradeNo), or a PrepayID that another order of MchID
 // holds, gives an error wrapping store.ErrConflict.
 func (db *DB) CreateOrder(ctx context.Context, o *store.Order) error {
-	if err := checkNewOrder(o); err != nil {
+	if err := store.CheckNewOrder(o); err != nil {
 		return err
 	}
 	if o.State == "" {
@@ -192,7 +192,7 @@ func (db *DB) SetPrepayID(ctx context.Context, mchID, outTradeNo, prepayID strin
 // (as EnqueueJob does: an existing kind and key is left as it is, and
 // announce.ID is set to the job's id), committing both or neither.
 func (db *DB) ApplyPayment(ctx context.Context, p *store.Payment, announce *store.Job) (bool, error) {
-	if err := checkPaymentArgs(p, announce); err != nil {
+	if err := store.CheckPayment(p, announce); err != nil {
 		return false, err
 	}
 	changed := false
@@ -205,7 +205,7 @@ func (db *DB) ApplyPayment(ctx context.Context, p *store.Payment, announce *stor
 		if err != nil {
 			return err
 		}
-		change, err := paymentTransition(o, p)
+		change, err := store.PaymentTransition(o, p)
 		if err != nil || !change {
 			return err
 		}
@@ -311,7 +311,7 @@ func (db *DB) Orders(ctx context.Context, q store.OrderQuery) ([]*store.Order, e
 // r is stored PROCESSING (in r too). OutRefundNo is required and Amount
 // must be positive.
 func (db *DB) CreateRefund(ctx context.Context, r *store.Refund) error {
-	if err := checkNewRefund(r); err != nil {
+	if err := store.CheckNewRefund(r); err != nil {
 		return err
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -335,7 +335,7 @@ func (db *DB) CreateRefund(ctx context.Context, r *store.Refund) error {
 		if err != nil {
 			return err
 		}
-		if err := refundAllowed(store.TradeState(state), amount, held, r.Amount); err != nil {
+		if err := store.RefundAllowed(store.TradeState(state), amount, held, r.Amount); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO wxkit_refunds (`+refundCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -368,7 +368,7 @@ func (db *DB) Refund(ctx context.Context, mchID, outRefundNo string) (*store.Ref
 // SUCCESS adds its amount to the order's Refunded and sets the order
 // REFUND, and inserts announce into wxkit_outbox (as ApplyPayment does).
 func (db *DB) ApplyRefund(ctx context.Context, res *store.RefundResult, announce *store.Job) (bool, error) {
-	if err := checkRefundArgs(res, announce); err != nil {
+	if err := store.CheckRefundResult(res, announce); err != nil {
 		return false, err
 	}
 	changed := false
@@ -381,7 +381,7 @@ func (db *DB) ApplyRefund(ctx context.Context, res *store.RefundResult, announce
 		if err != nil {
 			return err
 		}
-		change, err := refundTransition(r, res)
+		change, err := store.RefundTransition(r, res)
 		if err != nil || !change {
 			return err
 		}
@@ -395,7 +395,7 @@ func (db *DB) ApplyRefund(ctx context.Context, res *store.RefundResult, announce
 			if err != nil {
 				return err
 			}
-			if err := refundable(o, r); err != nil {
+			if err := store.Refundable(o, r); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE wxkit_orders SET refunded = refunded + ?, state = ?, updated_at = ?
