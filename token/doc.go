@@ -3,8 +3,15 @@
 // interface that lets many processes share one token, CachedSource (which
 // makes exactly one upstream fetch per token lifetime across every process
 // sharing a Store), and the providers that talk to WeChat
-// (cgi-bin/stable_token, cgi-bin/token, cgi-bin/ticket/getticket) or to the
-// wxkit gateway's central token service (Remote).
+// (cgi-bin/stable_token, cgi-bin/token, cgi-bin/ticket/getticket, and for
+// Open Platform components cgi-bin/component/api_component_token and
+// api_authorizer_token) or to the wxkit gateway's central token service
+// (Remote).
+//
+// Store keys are namespaced by kind (AccessTokenKey, JSAPITicketKey,
+// ComponentTokenKey, ComponentTicketKey, AuthorizerTokenKey), so that an
+// app's own token, a component's token and an authorizer's token for the
+// same AppID never clash.
 //
 // A typical wiring, which mp.NewClient does for you:
 //

@@ -65,6 +65,13 @@ const (
 	KindJSAPITicket Kind = "jsapi_ticket"
 )
 
+// Store keys. Every key starts with "wxkit:" and names what it holds, so
+// that an app's own access_token, an Open Platform component's
+// component_access_token and an authorizer's access_token for the same
+// AppID never share a key. AccessTokenKey and JSAPITicketKey keep the form
+// they always had, so that deployments keep their stored tokens across
+// upgrades.
+
 // AccessTokenKey returns the Store key of appID's access_token,
 // "wxkit:access_token:<appid>".
 func AccessTokenKey(appID string) string { return "wxkit:access_token:" + appID }
@@ -76,3 +83,37 @@ func JSAPITicketKey(appID string) string { return "wxkit:jsapi_ticket:" + appID 
 // Key returns the Store key of appID's token of kind k,
 // "wxkit:<kind>:<appid>".
 func Key(k Kind, appID string) string { return "wxkit:" + string(k) + ":" + appID }
+
+// ComponentTokenKey returns the Store key of an Open Platform component's
+// component_access_token, "wxkit:component_access_token:<component_appid>".
+//
+// WeChat docs: https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/ThirdParty/token/component_access_token.html
+func ComponentTokenKey(componentAppID string) string {
+	return "wxkit:component_access_token:" + componentAppID
+}
+
+// ComponentTicketKey returns the Store key of the latest
+// component_verify_ticket pushed to a component,
+// "wxkit:component_verify_ticket:<component_appid>".
+//
+// WeChat docs: https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/Before_Develop/component_verify_ticket.html
+func ComponentTicketKey(componentAppID string) string {
+	return "wxkit:component_verify_ticket:" + componentAppID
+}
+
+// AuthorizerTokenKey returns the Store key of the authorizer_access_token
+// that a component holds for an account that authorized it,
+// "wxkit:authorizer_access_token:<component_appid>:<authorizer_appid>".
+// Two components authorized by one account keep two tokens.
+//
+// WeChat docs: https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/ThirdParty/token/api_authorizer_token.html
+func AuthorizerTokenKey(componentAppID, authorizerAppID string) string {
+	return "wxkit:authorizer_access_token:" + componentAppID + ":" + authorizerAppID
+}
+
+// AuthorizerJSAPITicketKey returns the Store key of the jsapi_ticket a
+// component fetched with an authorizer's access_token,
+// "wxkit:authorizer_jsapi_ticket:<component_appid>:<authorizer_appid>".
+func AuthorizerJSAPITicketKey(componentAppID, authorizerAppID string) string {
+	return "wxkit:authorizer_jsapi_ticket:" + componentAppID + ":" + authorizerAppID
+}
