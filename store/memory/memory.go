@@ -1,7 +1,7 @@
 // Package memory holds in-process implementations of the store interfaces
 // (store.Users, store.Sessions, store.OAuthStates, store.MessageLog,
-// store.Outbox, store.Orders): nothing survives the process and nothing is
-// shared with another. They serve tests and experiments; they pass the same
+// store.Outbox, store.Orders, store.Authorizers): nothing survives the
+// process and nothing is shared with another. They serve tests and experiments; they pass the same
 // conformance suite (store/storetest) as the database backends.
 package memory
 
@@ -29,7 +29,8 @@ type Store struct {
 	jobs     map[int64]*jobRec
 	jobKeys  map[[2]string]int64
 	nextJob  int64
-	pay      payTables // orders.go
+	pay      payTables                      // orders.go
+	auth     map[[2]string]store.Authorizer // authorizers.go
 }
 
 type stateRec struct {
@@ -49,6 +50,7 @@ var (
 	_ store.MessageLog  = (*Store)(nil)
 	_ store.Outbox      = (*Store)(nil)
 	_ store.Orders      = (*Store)(nil)
+	_ store.Authorizers = (*Store)(nil)
 	_ store.Pinger      = (*Store)(nil)
 )
 

@@ -27,6 +27,7 @@ var released = []struct {
 	{5, "instances"},
 	{6, "message_log_drop_state"},
 	{7, "orders"},
+	{8, "authorizers"},
 }
 
 // statuses is the Migrations() answer when versions up to applied are
@@ -92,6 +93,7 @@ var wantSchema = []string{
 	"index wxkit_sessions_expires",
 	"index wxkit_users_unionid",
 	"table schema_migrations",
+	"table wxkit_authorizers",
 	"table wxkit_dedup",
 	"table wxkit_instances",
 	"table wxkit_message_log",
