@@ -42,9 +42,10 @@ func Redact(s string) string {
 //
 // When the message had to be rewritten the returned error unwraps only to
 // the context error it held (context.Canceled or DeadlineExceeded), if any,
-// since anything else in the chain might carry a secret. An error that
-// needed no rewriting is returned unchanged, so *APIError values stay
-// reachable with errors.As.
+// and to a copy of the *APIError it held with the secrets scrubbed from its
+// ErrMsg, since anything else in the chain might carry a secret: errors.Is
+// and errors.As still match the errcode. An error that needed no rewriting
+// is returned unchanged.
 func ScrubError(err error, secrets ...string) error {
 	if err == nil {
 		return nil
@@ -67,14 +68,23 @@ func ScrubError(err error, secrets ...string) error {
 	if !changed {
 		return err
 	}
-	var cause error
+	var causes []error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
-		cause = context.DeadlineExceeded
+		causes = append(causes, context.DeadlineExceeded)
 	case errors.Is(err, context.Canceled):
-		cause = context.Canceled
+		causes = append(causes, context.Canceled)
 	}
-	return &scrubbedError{msg: msg, cause: cause}
+	if ae, ok := errors.AsType[*APIError](err); ok {
+		c := *ae
+		for _, s := range secrets {
+			if s != "" {
+				c.ErrMsg = strings.ReplaceAll(c.ErrMsg, s, "***")
+			}
+		}
+		causes = append(causes, &c)
+	}
+	return &scrubbedError{msg: msg, causes: causes}
 }
 
 // stripQuery drops the query and fragment of a URL string.
@@ -87,9 +97,9 @@ func stripQuery(u string) string {
 
 // scrubbedError is an error whose message was cleaned of secrets.
 type scrubbedError struct {
-	msg   string
-	cause error
+	msg    string
+	causes []error
 }
 
-func (e *scrubbedError) Error() string { return e.msg }
-func (e *scrubbedError) Unwrap() error { return e.cause }
+func (e *scrubbedError) Error() string   { return e.msg }
+func (e *scrubbedError) Unwrap() []error { return e.causes }

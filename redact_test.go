@@ -51,7 +51,7 @@ func TestScrubError(t *testing.T) {
 		{"url error with token in query", fmt.Errorf("wxkit: GET cgi-bin/menu/get: %w", urlErr), context.DeadlineExceeded, false},
 		{"secret in message", fmt.Errorf("bad secret %s: %w", secret, context.Canceled), context.Canceled, false},
 		{"api error without secret", &APIError{ErrCode: 40001, ErrMsg: "invalid credential"}, ErrInvalidCredential, true},
-		{"api error echoing the token", &APIError{ErrCode: 40001, ErrMsg: "invalid credential " + tok}, nil, false},
+		{"api error echoing the token", &APIError{ErrCode: 40001, ErrMsg: "invalid credential " + tok}, ErrInvalidCredential, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,5 +69,24 @@ func TestScrubError(t *testing.T) {
 	}
 	if ScrubError(nil, secret) != nil {
 		t.Errorf("ScrubError(nil) != nil")
+	}
+}
+
+// TestScrubErrorKeepsAPIError: an errmsg that echoes a secret is scrubbed,
+// and the error still matches its errcode.
+func TestScrubErrorKeepsAPIError(t *testing.T) {
+	t.Parallel()
+	const secret = "appsecret-0123456789"
+	err := fmt.Errorf("wxkit: GET cgi-bin/token: %w", &APIError{ErrCode: 40125, ErrMsg: "invalid appsecret " + secret, Method: "GET", Path: "cgi-bin/token"})
+	got := ScrubError(err, secret)
+	if strings.Contains(got.Error(), secret) {
+		t.Fatalf("ScrubError(...) = %q, still carries the secret", got)
+	}
+	ae, ok := errors.AsType[*APIError](got)
+	if !ok || ae.ErrCode != 40125 || strings.Contains(ae.ErrMsg, secret) {
+		t.Errorf("errors.As(scrubbed) = %+v, %v; want the APIError 40125 with a scrubbed errmsg", ae, ok)
+	}
+	if !errors.Is(got, &APIError{ErrCode: 40125}) {
+		t.Error("errors.Is(scrubbed, errcode 40125) = false")
 	}
 }

@@ -9,7 +9,9 @@ import (
 // DedupKey returns the key that identifies a push across WeChat's retries
 // (WeChat retries a push three times when it gets no answer in 5 s):
 //   - "msg:<MsgId>" when MsgID != 0;
-//   - "info:<AppID>:<CreateTime>:<InfoType>" for Open Platform pushes;
+//   - "info:<AppID>:<CreateTime>:<InfoType>" for Open Platform pushes,
+//     with ":<AuthorizerAppid>" when the push names an authorizer (two
+//     accounts authorizing in the same second are two pushes);
 //   - "evt:<FromUserName>:<CreateTime>:<Event>" otherwise.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
@@ -21,13 +23,17 @@ func (m *Message) DedupKey() string {
 		b = append(b, "msg:"...)
 		b = strconv.AppendInt(b, m.MsgID, 10)
 	case m.InfoType != "":
-		b = make([]byte, 0, 8+len(m.AppID)+20+len(m.InfoType))
+		b = make([]byte, 0, 9+len(m.AppID)+20+len(m.InfoType)+len(m.AuthorizerAppID))
 		b = append(b, "info:"...)
 		b = append(b, m.AppID...)
 		b = append(b, ':')
 		b = strconv.AppendInt(b, m.CreateTime, 10)
 		b = append(b, ':')
 		b = append(b, m.InfoType...)
+		if m.AuthorizerAppID != "" {
+			b = append(b, ':')
+			b = append(b, m.AuthorizerAppID...)
+		}
 	default:
 		b = make([]byte, 0, 8+len(m.FromUserName)+20+len(m.Event))
 		b = append(b, "evt:"...)

@@ -521,6 +521,7 @@ func TestDedupKey(t *testing.T) {
 		{"message", Message{MsgID: 1234567890123456, FromUserName: "u", CreateTime: 1, Event: "x"}, "msg:1234567890123456"},
 		{"event", Message{FromUserName: "oUser", CreateTime: 1348831860, MsgType: MsgTypeEvent, Event: EventTypeSubscribe}, "evt:oUser:1348831860:subscribe"},
 		{"info", Message{AppID: "wxComp", CreateTime: 1413192605, InfoType: InfoTypeComponentVerifyTicket}, "info:wxComp:1413192605:component_verify_ticket"},
+		{"info with authorizer", Message{AppID: "wxComp", CreateTime: 1413192605, InfoType: InfoTypeAuthorized, AuthorizerAppID: "wxAuth"}, "info:wxComp:1413192605:authorized:wxAuth"},
 	}
 	for _, tt := range tests {
 		if got := tt.m.DedupKey(); got != tt.want {
