@@ -3,7 +3,8 @@
 // PostgreSQL database is a complete deployment.
 //
 // One *DB, opened with Open, implements store.Users, store.Sessions,
-// store.OAuthStates, store.MessageLog, store.Outbox, store.Migrator and
+// store.OAuthStates, store.MessageLog, store.Outbox, store.Orders,
+// store.Authorizers, store.Migrator and
 // store.Pinger; DB.TokenStore is its token.Store (and token.ValueDeleter)
 // and DB.Dedup its webhook.DedupStore. Every operation is safe for
 // concurrent use and correct across instances: what must happen once is

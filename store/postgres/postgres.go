@@ -15,6 +15,7 @@ import (
 // DB is a PostgreSQL database opened by Open: a connection pool on which
 // every store of this package runs. It implements store.Users,
 // store.Sessions, store.OAuthStates, store.MessageLog, store.Outbox,
+// store.Orders, store.Authorizers,
 // store.Migrator and store.Pinger itself; TokenStore and Dedup return the
 // token.Store and webhook.DedupStore views of it. A DB is safe for
 // concurrent use, and any number of DBs (in any number of processes) may

@@ -18,7 +18,8 @@ import (
 // (":memory:" for an in-memory database).
 //
 // A DB is store.Users, store.Sessions, store.OAuthStates,
-// store.MessageLog, store.Outbox, store.Migrator and store.Pinger, on the
+// store.MessageLog, store.Outbox, store.Orders, store.Authorizers,
+// store.Migrator and store.Pinger, on the
 // tables of its migrations (call Migrate before using it). It is safe for
 // concurrent use, and processes that open one file share its data.
 type DB struct {
