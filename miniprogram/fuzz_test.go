@@ -2,9 +2,12 @@ package miniprogram
 
 import (
 	"bytes"
+	"crypto/sha1"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -79,6 +82,57 @@ func FuzzDecryptData(f *testing.F) {
 		orig, _ := base64.StdEncoding.DecodeString(d)
 		if got, _ := base64.StdEncoding.DecodeString(back); !bytes.Equal(got, orig) {
 			t.Fatalf("accepted ciphertext does not encrypt back")
+		}
+	})
+}
+
+// FuzzRawDataSignature checks RawDataSignature and CheckRawDataSignature on
+// any rawData and session key: the signature is 40 lower-case hex digits of
+// sha1(rawData + sessionKey), it verifies in either case, and changing a
+// byte of it, of rawData or of the session key makes the check fail.
+func FuzzRawDataSignature(f *testing.F) {
+	for _, v := range signatureVectors(f) {
+		f.Add(v.RawData, v.SessionKey, true, uint(0), byte('0'))
+	}
+	f.Add("", "", false, uint(0), byte(0))
+	f.Fuzz(func(t *testing.T, rawData, sessionKey string, changeRaw bool, pos uint, b byte) {
+		sig := RawDataSignature(rawData, sessionKey)
+		sum := sha1.Sum([]byte(rawData + sessionKey))
+		if sig != hex.EncodeToString(sum[:]) {
+			t.Fatalf("RawDataSignature = %s, want the hex sha1 of rawData + sessionKey", sig)
+		}
+		for _, s := range []string{sig, strings.ToUpper(sig)} {
+			if err := CheckRawDataSignature(rawData, s, sessionKey); err != nil {
+				t.Fatalf("CheckRawDataSignature(%q) = %v", s, err)
+			}
+		}
+		i := int(pos % 40)
+		c := b
+		if c|0x20 == sig[i]|0x20 {
+			c = sig[i] ^ 1
+		}
+		if err := CheckRawDataSignature(rawData, sig[:i]+string(c)+sig[i+1:], sessionKey); !errors.Is(err, ErrSignatureMismatch) {
+			t.Fatalf("changed signature: %v", err)
+		}
+		s := sessionKey
+		if changeRaw {
+			s = rawData
+		}
+		if s == "" {
+			return
+		}
+		j := int(pos % uint(len(s)))
+		c = b
+		if s[j] == c {
+			c ^= 1
+		}
+		changed := s[:j] + string(c) + s[j+1:]
+		raw, key := rawData, changed
+		if changeRaw {
+			raw, key = changed, sessionKey
+		}
+		if err := CheckRawDataSignature(raw, sig, key); !errors.Is(err, ErrSignatureMismatch) {
+			t.Fatalf("changed input %q + %q: %v", raw, key, err)
 		}
 	})
 }

@@ -111,42 +111,6 @@ func FuzzSignatureRoundTrip(f *testing.F) {
 	})
 }
 
-// FuzzMiniProgramSignatureRoundTrip checks MiniProgramSignature and
-// CheckMiniProgramSignature on any rawData and session key: the signature
-// verifies (in either case), and changing any byte of it, of rawData or of
-// the session key makes the check fail.
-func FuzzMiniProgramSignatureRoundTrip(f *testing.F) {
-	for _, v := range loadVectors[wxaSignatureVector](f, "crypto/wxa_signature.json") {
-		f.Add(v.RawData, v.SessionKey, true, uint(0), byte('0'))
-	}
-	f.Add("", "", false, uint(0), byte(0))
-	f.Fuzz(func(t *testing.T, rawData, sessionKey string, changeRaw bool, pos uint, b byte) {
-		sig := MiniProgramSignature(rawData, sessionKey)
-		if !isLowerHex(sig, 40) {
-			t.Fatalf("signature %q is not 40 lower-case hex digits", sig)
-		}
-		for _, s := range []string{sig, strings.ToUpper(sig)} {
-			if err := CheckMiniProgramSignature(s, rawData, sessionKey); err != nil {
-				t.Fatalf("CheckMiniProgramSignature(%q) = %v", s, err)
-			}
-		}
-		if err := CheckMiniProgramSignature(tamperHex(sig, pos, b), rawData, sessionKey); !errors.Is(err, ErrInvalidSignature) {
-			t.Fatalf("changed signature: %v", err)
-		}
-		if changeRaw {
-			if changed, ok := tamper(rawData, pos, b); ok {
-				if err := CheckMiniProgramSignature(sig, changed, sessionKey); !errors.Is(err, ErrInvalidSignature) {
-					t.Fatalf("changed rawData: %v", err)
-				}
-			}
-		} else if changed, ok := tamper(sessionKey, pos, b); ok {
-			if err := CheckMiniProgramSignature(sig, rawData, changed); !errors.Is(err, ErrInvalidSignature) {
-				t.Fatalf("changed session key: %v", err)
-			}
-		}
-	})
-}
-
 // FuzzJSSDKSignature checks the wx.config signature against its definition
 // (the hex SHA-1 of "jsapi_ticket=T&noncestr=N&timestamp=TS&url=U", U
 // without its fragment): both entry points agree, a fragment does not
