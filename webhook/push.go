@@ -30,6 +30,7 @@ type pushBuf struct {
 	rnd  [26]byte // 16 random prefix bytes + 10 for the nonce
 	non  [10]byte // reply nonce digits
 	sig  []byte   // reply msg_signature (40 hex digits)
+	json bool     // the push is JSON (Server.Format): answered "success"
 }
 
 var bufPool = sync.Pool{New: func() any { return new(pushBuf) }}
@@ -39,6 +40,7 @@ var bufPool = sync.Pool{New: func() any { return new(pushBuf) }}
 const maxPooled = 64 << 10
 
 func (pb *pushBuf) release() {
+	pb.json = false
 	if cap(pb.body) > maxPooled {
 		pb.body = nil
 	}
@@ -93,6 +95,9 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request) Outcome {
 		if cl.State == ClaimDone {
 			s.cfg.logger.LogAttrs(r.Context(), slog.LevelDebug, "webhook: duplicate delivery answered from dedup store",
 				slog.String("dedup_key", key))
+			if pb.json {
+				cl.Reply = nil
+			}
 			s.writeReply(w, pb, cl.Reply, encrypted)
 			return OutcomeDuplicate
 		}
@@ -104,7 +109,10 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request) Outcome {
 	if late {
 		outcome = OutcomeLate
 	}
-	if reply != nil {
+	if reply != nil && pb.json {
+		s.cfg.logger.LogAttrs(r.Context(), slog.LevelWarn, "webhook: reply to a JSON push dropped; answered success",
+			slog.String("msg_type", string(m.MsgType)), slog.String("reply_type", string(reply.ReplyType())))
+	} else if reply != nil {
 		out, err := message.AppendReply(pb.out[:0], m.FromUserName, m.ToUserName, s.now().Unix(), reply)
 		if err != nil {
 			s.cfg.logger.LogAttrs(r.Context(), slog.LevelError, "webhook: rendering reply failed; answered success",
@@ -128,7 +136,9 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request) Outcome {
 			if recorded, dup, err = or.RecordOnce(sctx, m, plain); err == nil && dup {
 				s.cfg.logger.LogAttrs(r.Context(), slog.LevelDebug, "webhook: message recorded by another delivery; answered its reply",
 					slog.String("dedup_key", key))
-				plain = recorded
+				if !pb.json {
+					plain = recorded
+				}
 				outcome = OutcomeDuplicate
 			}
 		} else {
@@ -213,6 +223,11 @@ func (s *Server) readPush(w http.ResponseWriter, r *http.Request, pb *pushBuf) (
 	if status != 0 {
 		s.reject(w, r, status, reason)
 		return nil, false, false
+	}
+	if s.cfg.json && isJSON(s.cfg.format, body) {
+		pb.json = true
+		m, ok = s.readJSON(w, r, &q, body, encrypted)
+		return m, encrypted, ok
 	}
 
 	var plain []byte

@@ -120,13 +120,16 @@ func (f RecorderFunc) Record(ctx context.Context, m *message.Message, reply []by
 //     is not UTF-8 or holds a character XML 1.0 forbids, a push without its
 //     required elements (message.Parse), no <Encrypt> element,
 //     undecryptable ciphertext, or an encrypted push to a Server without
-//     EncodingAESKey.
+//     EncodingAESKey; for JSON pushes (Format), a body or plaintext that
+//     is not one JSON object, or lacks a required field, or an envelope
+//     without "Encrypt".
 //   - 403: a wrong signature or msg_signature, a timestamp outside
 //     TimestampWindow, a foreign AppID inside the ciphertext, a plaintext
 //     push to a safe-mode Server, or a plaintext push whose signature was
 //     already used with another body (see Replay).
 //   - 405: any method but GET and POST (with an Allow header).
-//   - 413: a body over MaxBodyBytes.
+//   - 413: a body over MaxBodyBytes (or a JSON push whose XML form is
+//     over message.MaxSize).
 //   - 500: invalid configuration, a DedupStore (or Replay store) failure
 //     on Claim, or a Recorder failure (WeChat retries).
 //
@@ -150,6 +153,12 @@ type Server struct {
 	// Mode is ModePlain, ModeCompat or ModeSafe; empty means ModeSafe when
 	// EncodingAESKey is set and ModePlain otherwise.
 	Mode Mode
+	// Format is the data format of the pushes: FormatXML (empty means
+	// FormatXML), FormatJSON or FormatAuto (Mini Programs choose XML or
+	// JSON on their console). JSON pushes are parsed with ParseJSON and
+	// always answered "success": a Handler's reply to one is logged and
+	// dropped (Mini Programs answer through the customer-service API).
+	Format Format
 
 	// Handler answers messages; nil means NotFound (always "success").
 	Handler Handler
@@ -199,6 +208,8 @@ type Server struct {
 // config is the validated, defaulted form of the Server's fields.
 type config struct {
 	mode         Mode
+	format       Format
+	json         bool // format is not XML: bodies may be JSON
 	cipher       *wxcrypto.Cipher
 	handler      Handler
 	immediate    ImmediateHandler // handler, when it is one
@@ -248,6 +259,14 @@ func (s *Server) init() error {
 	default:
 		return fmt.Errorf("%w: unknown Mode %q (want plain, compat or safe)", ErrConfig, s.Mode)
 	}
+	switch c.format = s.Format; c.format {
+	case "":
+		c.format = FormatXML
+	case FormatXML, FormatJSON, FormatAuto:
+	default:
+		return fmt.Errorf("%w: unknown Format %q (want xml, json or auto)", ErrConfig, s.Format)
+	}
+	c.json = c.format != FormatXML
 	if s.EncodingAESKey == "" && c.mode != ModePlain {
 		return fmt.Errorf("%w: Mode %s needs an EncodingAESKey", ErrConfig, c.mode)
 	}
