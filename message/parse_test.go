@@ -555,3 +555,30 @@ func TestSceneIDAndDeviceContent(t *testing.T) {
 		t.Error("DeviceContent() of non-base64 = nil error")
 	}
 }
+
+// TestParseMiniProgramCustomerService: the Mini Program's customer-service
+// pushes (a card, a temporary session) get typed fields and render back.
+func TestParseMiniProgramCustomerService(t *testing.T) {
+	t.Parallel()
+	card := []byte(`<xml><ToUserName><![CDATA[gh_mp]]></ToUserName><FromUserName><![CDATA[oUser]]></FromUserName>` +
+		`<CreateTime>1482048670</CreateTime><MsgType><![CDATA[miniprogrampage]]></MsgType><MsgId>1234567890123456</MsgId>` +
+		`<Title><![CDATA[标题]]></Title><AppId><![CDATA[wxmp0123456789abcd]]></AppId><PagePath><![CDATA[pages/index/index?x=1]]></PagePath>` +
+		`<ThumbUrl><![CDATA[https://example.com/t.png]]></ThumbUrl><ThumbMediaId><![CDATA[media]]></ThumbMediaId></xml>`)
+	m, err := Parse(card)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.MsgType != MsgTypeMiniProgramPage || m.PagePath != "pages/index/index?x=1" || m.ThumbURL != "https://example.com/t.png" || m.Title != "标题" || len(m.Extra) != 0 {
+		t.Errorf("Parse(miniprogrampage) = %+v, want typed PagePath, ThumbUrl and Title and no Extra", m)
+	}
+	again, err := Parse(m.AppendXML(nil))
+	if err != nil || again.PagePath != m.PagePath || again.ThumbURL != m.ThumbURL {
+		t.Errorf("render and parse again = %+v, %v", again, err)
+	}
+	enter := []byte(`<xml><ToUserName><![CDATA[gh_mp]]></ToUserName><FromUserName><![CDATA[oUser]]></FromUserName>` +
+		`<CreateTime>1482048670</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[user_enter_tempsession]]></Event>` +
+		`<SessionFrom><![CDATA[sessionFrom]]></SessionFrom></xml>`)
+	if m, err := Parse(enter); err != nil || m.Event != EventTypeUserEnterTempSession || m.SessionFrom != "sessionFrom" {
+		t.Errorf("Parse(user_enter_tempsession) = %+v, %v", m, err)
+	}
+}

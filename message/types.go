@@ -43,6 +43,7 @@ const (
 	MsgTypeEvent                   MsgType = "event"
 	MsgTypeDeviceText              MsgType = "device_text"
 	MsgTypeDeviceEvent             MsgType = "device_event"
+	MsgTypeMiniProgramPage         MsgType = "miniprogrampage" // a Mini Program card sent to customer service
 	MsgTypeMusic                   MsgType = "music"
 	MsgTypeNews                    MsgType = "news"
 	MsgTypeTransferCustomerService MsgType = "transfer_customer_service"
@@ -78,17 +79,20 @@ const (
 	EventTypeSubscribeMsgChange         EventType = "subscribe_msg_change_event"
 	EventTypeSubscribeMsgSent           EventType = "subscribe_msg_sent_event"
 	EventTypeQualificationVerifySuccess EventType = "qualification_verify_success"
-	EventTypeQualificationVerifyFail    EventType = "qualification_verify_fail"
-	EventTypeNamingVerifySuccess        EventType = "naming_verify_success"
-	EventTypeNamingVerifyFail           EventType = "naming_verify_fail"
-	EventTypeAnnualRenew                EventType = "annual_renew"
-	EventTypeVerifyExpired              EventType = "verify_expired"
-	EventTypeSubmitInvoiceTitle         EventType = "submit_invoice_title"
-	EventTypeUserAuthorizeInvoice       EventType = "user_authorize_invoice"
-	EventTypeUpdateInvoiceStatus        EventType = "update_invoice_status"
-	EventTypeMerchantOrder              EventType = "merchant_order"
-	EventTypeShakearoundUserShake       EventType = "ShakearoundUserShake"
-	EventTypeWifiConnected              EventType = "WifiConnected"
+	// EventTypeUserEnterTempSession: a user opened the Mini Program's
+	// customer-service session.
+	EventTypeUserEnterTempSession    EventType = "user_enter_tempsession"
+	EventTypeQualificationVerifyFail EventType = "qualification_verify_fail"
+	EventTypeNamingVerifySuccess     EventType = "naming_verify_success"
+	EventTypeNamingVerifyFail        EventType = "naming_verify_fail"
+	EventTypeAnnualRenew             EventType = "annual_renew"
+	EventTypeVerifyExpired           EventType = "verify_expired"
+	EventTypeSubmitInvoiceTitle      EventType = "submit_invoice_title"
+	EventTypeUserAuthorizeInvoice    EventType = "user_authorize_invoice"
+	EventTypeUpdateInvoiceStatus     EventType = "update_invoice_status"
+	EventTypeMerchantOrder           EventType = "merchant_order"
+	EventTypeShakearoundUserShake    EventType = "ShakearoundUserShake"
+	EventTypeWifiConnected           EventType = "WifiConnected"
 	// EventTypeDeviceBind and EventTypeDeviceUnbind come with MsgTypeDeviceEvent.
 	EventTypeDeviceBind   EventType = "bind"
 	EventTypeDeviceUnbind EventType = "unbind"
@@ -149,6 +153,11 @@ type Message struct {
 	Title        string  // link title
 	Description  string  // link description
 	URL          string  // <Url> link URL
+
+	// Mini Program customer-service messages.
+	PagePath    string // <PagePath> miniprogrampage: the page of the card
+	ThumbURL    string // <ThumbUrl> miniprogrampage: the card's image
+	SessionFrom string // <SessionFrom> user_enter_tempsession: the button's session-from
 
 	// Events.
 	Event     EventType
