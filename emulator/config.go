@@ -46,13 +46,40 @@ type Config struct {
 	Limits Limits      `yaml:"limits" json:"limits"`
 	// Merchants are the WeChat Pay merchants (see MerchantConfig).
 	Merchants []MerchantConfig `yaml:"merchants" json:"merchants"`
+	// Components are the Open Platform third-party platforms (see
+	// ComponentConfig).
+	Components []ComponentConfig `yaml:"components" json:"components,omitempty"`
 }
 
-// AppConfig is one Official Account hosted by the emulator.
+// AppType is the kind of a hosted account.
+type AppType string
+
+// The account kinds: an Official Account (公众号) or a Mini Program (小程序).
+// A Mini Program logs users in with jscode2session, decrypts their data with
+// a session_key and receives customer-service messages in XML or JSON.
+const (
+	AppTypeOfficialAccount AppType = "official_account"
+	AppTypeMiniProgram     AppType = "miniprogram"
+)
+
+// PushFormat is the data format (数据格式) of a Mini Program's message push.
+type PushFormat string
+
+// The push formats. Official Accounts, and every account reached through
+// a third-party platform, are always pushed XML.
+const (
+	PushFormatXML  PushFormat = "xml"
+	PushFormatJSON PushFormat = "json"
+)
+
+// AppConfig is one account (Official Account or Mini Program) hosted by
+// the emulator.
 type AppConfig struct {
 	// AppID is the account's AppID, "wx" + 16 hex characters on the real
 	// platform (not enforced). Required and unique.
 	AppID string `yaml:"appid" json:"appid"`
+	// Type is official_account (the default) or miniprogram.
+	Type AppType `yaml:"type" json:"type"`
 	// Secret is the AppSecret checked by /cgi-bin/token and stable_token. Required.
 	Secret string `yaml:"secret" json:"-"`
 	// Token is the push Token (3-32 letters or digits) used for signatures. Required.
@@ -78,6 +105,13 @@ type AppConfig struct {
 	Users []UserConfig `yaml:"users" json:"users"`
 	// OAuth holds the web-authorization settings (used by the OAuth routes).
 	OAuth OAuthConfig `yaml:"oauth" json:"oauth"`
+	// PushFormat is the data format of a Mini Program's pushes: xml (the
+	// default) or json. Official Accounts are always pushed XML.
+	PushFormat PushFormat `yaml:"push_format" json:"push_format,omitempty"`
+	// Pages are the pages of a Mini Program's released version
+	// ("pages/index/index"), which wxa/getwxacodeunlimit checks with
+	// check_path; empty means any well-formed page exists.
+	Pages []string `yaml:"pages" json:"pages,omitempty"`
 }
 
 // OAuthConfig holds the web authorization settings of an app.
@@ -103,6 +137,12 @@ type UserConfig struct {
 	HeadImgURL string `yaml:"headimgurl" json:"headimgurl,omitempty"`
 	// Subscribed tells whether the user follows the account; nil means true.
 	Subscribed *bool `yaml:"subscribed" json:"subscribed,omitempty"`
+	// PhoneNumber is the user's phone number without country code, handed
+	// out by wxa/business/getuserphonenumber; derived from the openid
+	// (a mainland number, "1" + 10 digits) when empty.
+	PhoneNumber string `yaml:"phone_number" json:"phone_number,omitempty"`
+	// CountryCode is the phone number's country code, "86" when empty.
+	CountryCode string `yaml:"country_code" json:"country_code,omitempty"`
 }
 
 // PushConfig controls message delivery to PushURL.
@@ -141,6 +181,18 @@ type Limits struct {
 	// Daily overrides the daily quota of other APIs, keyed by path
 	// ("/cgi-bin/menu/create": 1000). Routes read it through dailyLimit.
 	Daily map[string]int `yaml:"daily" json:"daily,omitempty"`
+	// JSCode2SessionPerMinute is how many sns/jscode2session calls one
+	// Mini Program user may cause in a minute (100; then 45011).
+	JSCode2SessionPerMinute int `yaml:"jscode2session_per_minute" json:"jscode2session_per_minute"`
+	// WXACodePerMinute is how many wxa/getwxacodeunlimit calls one Mini
+	// Program may make in a minute (5000; then 45009).
+	WXACodePerMinute int `yaml:"wxacode_per_minute" json:"wxacode_per_minute"`
+	// ComponentTicketInterval is how often a third-party platform is pushed
+	// a fresh component_verify_ticket (10m).
+	ComponentTicketInterval time.Duration `yaml:"component_ticket_interval" json:"component_ticket_interval"`
+	// ComponentTicketLifetime is how long a component_verify_ticket stays
+	// usable by api_component_token (12h; then 61005).
+	ComponentTicketLifetime time.Duration `yaml:"component_ticket_lifetime" json:"component_ticket_lifetime"`
 }
 
 // Defaults of the real platform, used for zero fields.
@@ -155,6 +207,14 @@ const (
 	DefaultStableForceDaily       = 20
 	DefaultStableForceInterval    = 30 * time.Second
 	DefaultTicketLifetime         = 7200 * time.Second
+	// DefaultJSCode2SessionPerMinute is jscode2session's "每个用户每分钟100次".
+	DefaultJSCode2SessionPerMinute = 100
+	// DefaultWXACodePerMinute is getwxacodeunlimit's 5000 calls a minute.
+	DefaultWXACodePerMinute = 5000
+	// DefaultComponentTicketInterval is the component_verify_ticket push interval.
+	DefaultComponentTicketInterval = 10 * time.Minute
+	// DefaultComponentTicketLifetime is the component_verify_ticket lifetime.
+	DefaultComponentTicketLifetime = 12 * time.Hour
 )
 
 // withDefaults returns c with every zero limit replaced by its default.
@@ -180,10 +240,20 @@ func (c Config) withDefaults() Config {
 	defInt(&l.StableForceDaily, DefaultStableForceDaily)
 	def(&l.StableForceInterval, DefaultStableForceInterval)
 	def(&l.TicketLifetime, DefaultTicketLifetime)
+	defInt(&l.JSCode2SessionPerMinute, DefaultJSCode2SessionPerMinute)
+	defInt(&l.WXACodePerMinute, DefaultWXACodePerMinute)
+	def(&l.ComponentTicketInterval, DefaultComponentTicketInterval)
+	def(&l.ComponentTicketLifetime, DefaultComponentTicketLifetime)
 	apps := make([]AppConfig, len(c.Apps))
 	for i, a := range c.Apps {
 		if a.Mode == "" {
 			a.Mode = ModePlain
+		}
+		if a.Type == "" {
+			a.Type = AppTypeOfficialAccount
+		}
+		if a.Type == AppTypeMiniProgram && a.PushFormat == "" {
+			a.PushFormat = PushFormatXML
 		}
 		if a.OriginalID == "" {
 			a.OriginalID = deriveOriginalID(a.AppID)
@@ -200,6 +270,7 @@ func (c Config) withDefaults() Config {
 	}
 	c.Apps = apps
 	c.Merchants = merchantsWithDefaults(c.Merchants)
+	c.Components = componentsWithDefaults(c.Components)
 	return c
 }
 
@@ -231,7 +302,9 @@ func (c Config) Validate() error {
 	}
 	for key, n := range map[string]int{
 		"limits.token_daily": c.Limits.TokenDaily, "limits.stable_token_daily": c.Limits.StableTokenDaily,
-		"limits.stable_force_daily": c.Limits.StableForceDaily,
+		"limits.stable_force_daily":        c.Limits.StableForceDaily,
+		"limits.jscode2session_per_minute": c.Limits.JSCode2SessionPerMinute,
+		"limits.wxacode_per_minute":        c.Limits.WXACodePerMinute,
 	} {
 		if n < 0 {
 			return bad(key, "must not be negative, got %d", n)
@@ -242,6 +315,8 @@ func (c Config) Validate() error {
 		"limits.stable_token_rotate_early": c.Limits.StableTokenRotateEarly,
 		"limits.stable_force_interval":     c.Limits.StableForceInterval,
 		"limits.ticket_lifetime":           c.Limits.TicketLifetime,
+		"limits.component_ticket_interval": c.Limits.ComponentTicketInterval,
+		"limits.component_ticket_lifetime": c.Limits.ComponentTicketLifetime,
 	} {
 		if d < 0 {
 			return bad(key, "must not be negative, got %s", d)
@@ -280,6 +355,23 @@ func (c Config) Validate() error {
 		default:
 			return bad(p+"mode", "invalid value %q (want plain, compat or safe)", a.Mode)
 		}
+		switch a.Type {
+		case AppTypeOfficialAccount:
+			if a.PushFormat != "" && a.PushFormat != PushFormatXML {
+				return bad(p+"push_format", "an official account is always pushed xml, got %q", a.PushFormat)
+			}
+		case AppTypeMiniProgram:
+			if a.PushFormat != PushFormatXML && a.PushFormat != PushFormatJSON {
+				return bad(p+"push_format", "invalid value %q (want xml or json)", a.PushFormat)
+			}
+		default:
+			return bad(p+"type", "invalid value %q (want official_account or miniprogram)", a.Type)
+		}
+		for j, pg := range a.Pages {
+			if !validWXAPage(pg) {
+				return bad(fmt.Sprintf("%spages[%d]", p, j), "must be a page path such as pages/index/index (no leading /, no query), got %q", pg)
+			}
+		}
 		if a.PushURL != "" {
 			u, err := url.Parse(a.PushURL)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -300,12 +392,34 @@ func (c Config) Validate() error {
 			if u.Sex < 0 || u.Sex > 2 {
 				return bad(fmt.Sprintf("%susers[%d].sex", p, j), "must be 0, 1 or 2")
 			}
+			if u.PhoneNumber != "" && !isDigits(u.PhoneNumber, 5, 20) {
+				return bad(fmt.Sprintf("%susers[%d].phone_number", p, j), "must be 5 to 20 digits, got %q", u.PhoneNumber)
+			}
+			if u.CountryCode != "" && !isDigits(u.CountryCode, 1, 4) {
+				return bad(fmt.Sprintf("%susers[%d].country_code", p, j), "must be 1 to 4 digits, got %q", u.CountryCode)
+			}
 		}
 		if aa := a.OAuth.AutoApprove; aa != "" && !openids[aa] {
 			return bad(p+"oauth.auto_approve", "%q is not one of the app's users", aa)
 		}
 	}
-	return validateMerchants(c.Merchants)
+	if err := validateMerchants(c.Merchants); err != nil {
+		return err
+	}
+	return validateComponents(c.Components, seen)
+}
+
+// isDigits reports whether s is min to max ASCII digits.
+func isDigits(s string, min, max int) bool {
+	if len(s) < min || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // validPushToken reports whether tok follows WeChat's rule for the push

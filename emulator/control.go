@@ -11,6 +11,7 @@ import (
 // AppInfo describes a hosted app without its secrets.
 type AppInfo struct {
 	AppID      string     `json:"appid"`
+	Type       AppType    `json:"type"`
 	Name       string     `json:"name,omitempty"`
 	OriginalID string     `json:"original_id"`
 	Mode       Mode       `json:"mode"`
@@ -38,7 +39,7 @@ func (e *Emulator) appInfo(a *app) AppInfo {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	info := AppInfo{
-		AppID: a.cfg.AppID, Name: a.cfg.Name, OriginalID: a.cfg.OriginalID, Mode: a.cfg.Mode,
+		AppID: a.cfg.AppID, Type: a.cfg.Type, Name: a.cfg.Name, OriginalID: a.cfg.OriginalID, Mode: a.cfg.Mode,
 		PushURL: a.pushURL, Users: make([]UserInfo, 0, len(a.users)),
 	}
 	for _, u := range a.users {
@@ -206,6 +207,8 @@ func (e *Emulator) controlMux() *http.ServeMux {
 		writeJSON(w, e.Stats())
 	})
 	e.payControlRoutes(m)
+	e.wxaControlRoutes(m)
+	e.componentControlRoutes(m)
 	m.HandleFunc("/_emulator/", func(w http.ResponseWriter, r *http.Request) {
 		controlFail(w, http.StatusNotFound, errors.New("emulator: no such control endpoint: "+r.Method+" "+r.URL.Path))
 	})

@@ -51,19 +51,33 @@ func (a *app) appendConversation(openID string, entry ConversationEntry) {
 	a.conv[openID] = log
 }
 
-// logConversation records a push and its outcome.
-func (e *Emulator) logConversation(a *app, in *InboundMessage, res *PushResult, now time.Time) {
+// logInbound records a pushed message before it is delivered.
+func (e *Emulator) logInbound(a *app, in *InboundMessage, now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.appendConversation(in.FromUserName, ConversationEntry{
 		Time: now, Direction: DirectionIn, Type: in.MsgType, Event: in.Event, EventKey: in.EventKey,
-		MsgID: in.MsgID, Text: in.Content, XML: in.XML, Delivered: len(res.Attempts),
+		MsgID: in.MsgID, Text: in.Content, XML: in.XML,
 	})
+}
+
+// logConversation records the outcome of a push whose message logInbound
+// recorded: the number of deliveries, and the reply or error the user saw.
+func (e *Emulator) logConversation(a *app, in *InboundMessage, res *PushResult, now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	log := a.conv[in.FromUserName]
+	for i := len(log) - 1; i >= 0; i-- {
+		if en := &log[i]; en.Direction == DirectionIn && en.Time.Equal(now) && en.XML == in.XML {
+			en.Delivered = len(res.Attempts)
+			break
+		}
+	}
 	switch {
 	case res.Error != "":
 		a.appendConversation(in.FromUserName, ConversationEntry{
 			Time: now, Direction: DirectionOut, Via: "error", Type: MsgTypeText,
-			Text: ServiceUnavailableText, Error: res.Error,
+			Text: res.UserSees, Error: res.Error,
 		})
 	case res.Reply != nil:
 		a.appendConversation(in.FromUserName, ConversationEntry{

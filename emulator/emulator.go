@@ -13,8 +13,9 @@ import (
 )
 
 // Emulator is the fake WeChat platform. It is an http.Handler serving, on
-// one listener, the API host (api.weixin.qq.com: /cgi-bin/..., /sns/...),
-// the open host (open.weixin.qq.com: /connect/...), the pay host
+// one listener, the API host (api.weixin.qq.com: /cgi-bin/..., /sns/...,
+// /wxa/...), the open host (open.weixin.qq.com: /connect/..., and the
+// authorization pages of mp.weixin.qq.com), the pay host
 // (api.mch.weixin.qq.com) and its own control API under /_emulator/. It also
 // pushes messages to the apps' push URLs (Push). An Emulator is safe for
 // concurrent use.
@@ -38,7 +39,8 @@ type Emulator struct {
 
 	stats statsRecorder
 
-	pay *payState // the merchant platform (WeChat Pay)
+	pay  *payState       // the merchant platform (WeChat Pay)
+	comp *componentState // the Open Platform (third-party platforms)
 
 	control *http.ServeMux
 }
@@ -114,7 +116,13 @@ func New(cfg Config, opts ...Option) (*Emulator, error) {
 		e.appOrder = append(e.appOrder, ac.AppID)
 	}
 	e.pay = newPayState(e, cfg.Merchants)
+	comp, err := newComponentState(e, cfg.Components)
+	if err != nil {
+		return nil, err
+	}
+	e.comp = comp
 	e.control = e.controlMux()
+	e.comp.start()
 	return e, nil
 }
 
@@ -131,7 +139,8 @@ func (e *Emulator) Now() time.Time {
 
 // Advance moves the emulator's time forward by d, so that tokens expire,
 // quotas reset and overlaps end without waiting. Pay notify retries and
-// refunds that fall due are started (in the background: see WaitNotifies).
+// refunds that fall due are started (in the background: see WaitNotifies),
+// and so is a due component_verify_ticket push (see WaitComponentPushes).
 // It returns the new time. A negative d is refused with an error: the
 // platform's time never goes back.
 func (e *Emulator) Advance(d time.Duration) (time.Time, error) {
@@ -142,6 +151,7 @@ func (e *Emulator) Advance(d time.Duration) (time.Time, error) {
 	e.offset += d
 	e.timeMu.Unlock()
 	e.pay.sched.fire()
+	e.comp.sched.fire()
 	return e.Now(), nil
 }
 

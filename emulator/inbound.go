@@ -126,6 +126,9 @@ type InboundMessage struct {
 	MsgID int64 `json:"msg_id,omitempty,string"`
 	// XML is the plaintext message XML.
 	XML string `json:"xml"`
+	// JSON is the plaintext message JSON of a Mini Program pushed in JSON
+	// format (the XML's elements as fields; CreateTime and MsgId numbers).
+	JSON string `json:"json,omitempty"`
 }
 
 // xmlBuilder writes inbound XML the way the platform does: one element per

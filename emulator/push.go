@@ -93,8 +93,9 @@ func (e *Emulator) Push(ctx context.Context, appID string, req PushRequest) (*Pu
 		return nil, fmt.Errorf("%w: %q", ErrUnknownApp, appID)
 	}
 	now := e.Now()
+	tgt := e.pushTargetOf(a)
+	pushURL := tgt.url
 	a.mu.Lock()
-	pushURL := a.pushURL
 	var u *user
 	if req.User == "" {
 		if len(a.users) > 0 {
@@ -136,6 +137,11 @@ func (e *Emulator) Push(ctx context.Context, appID string, req PushRequest) (*Pu
 	if !subscribed && in.MsgType != MsgTypeEvent {
 		return nil, fmt.Errorf("%w: %s", ErrNotSubscribed, openID)
 	}
+	if tgt.json {
+		if in.JSON, err = pushJSON(in.XML); err != nil {
+			return nil, err
+		}
+	}
 	if in.MsgType == MsgTypeEvent {
 		a.mu.Lock()
 		switch in.Event {
@@ -148,13 +154,18 @@ func (e *Emulator) Push(ctx context.Context, appID string, req PushRequest) (*Pu
 	}
 
 	res := &PushResult{AppID: appID, User: openID, Message: in}
+	// The message counts as the user's interaction (the customer-service
+	// window opens) from the moment it is sent, not once it is answered:
+	// a server may send a customer-service message before it replies.
+	e.logInbound(a, in, now)
+	build := func(ctx context.Context) (*http.Request, error) { return e.signedPushRequest(ctx, tgt, in) }
 	var body []byte
 	var answered bool
 	for i := 0; i < e.cfg.Push.Attempts; i++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		att, b, retry := e.deliver(ctx, a, pushURL, in)
+		att, b, retry := e.deliver(ctx, build)
 		res.Attempts = append(res.Attempts, att)
 		if !retry {
 			body, answered = b, att.Error == ""
@@ -166,7 +177,7 @@ func (e *Emulator) Push(ctx context.Context, appID string, req PushRequest) (*Pu
 		last := res.Attempts[len(res.Attempts)-1]
 		res.Error = fmt.Sprintf("no valid answer after %d deliveries: %s", len(res.Attempts), last.Error)
 	default:
-		rep, verr := validateReply(a, in, body)
+		rep, verr := validateReply(a, tgt, in, body)
 		switch {
 		case verr != nil:
 			res.Error = verr.Error()
@@ -178,18 +189,19 @@ func (e *Emulator) Push(ctx context.Context, appID string, req PushRequest) (*Pu
 		}
 	}
 	if res.Error != "" {
-		res.UserSees = ServiceUnavailableText
+		res.UserSees = unavailableText(a)
 	}
 	e.stats.recordPush(appID, len(res.Attempts), res.Error != "")
 	e.logConversation(a, in, res, now)
 	return res, nil
 }
 
-// deliver makes one HTTP delivery of in. It returns the attempt, the answer
-// body, and whether WeChat would deliver again (timeout, connection error,
-// 5xx). A non-2xx answer that is not retried is reported in Attempt.Error.
-func (e *Emulator) deliver(ctx context.Context, a *app, pushURL string, in *InboundMessage) (Attempt, []byte, bool) {
-	req, err := e.signedPushRequest(ctx, a, pushURL, in)
+// deliver makes one HTTP delivery of the request build makes (a fresh
+// timestamp and nonce each time). It returns the attempt, the answer body,
+// and whether WeChat would deliver again (timeout, connection error, 5xx).
+// A non-2xx answer that is not retried is reported in Attempt.Error.
+func (e *Emulator) deliver(ctx context.Context, build func(context.Context) (*http.Request, error)) (Attempt, []byte, bool) {
+	req, err := build(ctx)
 	if err != nil {
 		return Attempt{Error: err.Error()}, nil, false
 	}
@@ -228,30 +240,55 @@ func (e *Emulator) deliver(ctx context.Context, a *app, pushURL string, in *Inbo
 	return att, body, false
 }
 
-// signedPushRequest builds the POST of one delivery in the app's mode,
+// pushTarget is where and how the messages of one account are pushed: its
+// own push URL, mode, Token and key, or, while it is authorized to a
+// third-party platform with a message URL, that URL in safe mode with the
+// platform's Token and key (see pushTargetOf).
+type pushTarget struct {
+	url    string
+	mode   Mode
+	token  string
+	cipher *wxcrypto.Cipher // nil in plain mode without a key; its AppID goes into ciphertexts
+	// miniProgram: the account is a Mini Program pushed directly (replies
+	// are checked as a Mini Program's); json: its pushes are JSON.
+	miniProgram bool
+	json        bool
+}
+
+// signedPushRequest builds the POST of one delivery in the target's mode,
 // with a fresh timestamp and nonce:
 //
 //	plain:  ?signature&timestamp&nonce&openid, body = message XML
 //	compat: ... &encrypt_type=aes&msg_signature, body = message XML + <Encrypt>
 //	safe:   ... &encrypt_type=aes&msg_signature, body = <xml><ToUserName/><Encrypt/></xml>
-func (e *Emulator) signedPushRequest(ctx context.Context, a *app, pushURL string, in *InboundMessage) (*http.Request, error) {
+//
+// A Mini Program in JSON format gets the same in JSON (see pushJSONBody).
+func (e *Emulator) signedPushRequest(ctx context.Context, tgt pushTarget, in *InboundMessage) (*http.Request, error) {
 	ts := strconv.FormatInt(e.Now().Unix(), 10)
 	nonce := strconv.Itoa(randomInt(100000000, 2147483647))
-	tok := a.cfg.Token
+	tok := tgt.token
 	q := "signature=" + wxcrypto.Signature(tok, ts, nonce) + "&timestamp=" + ts + "&nonce=" + nonce +
 		"&openid=" + url.QueryEscape(in.FromUserName)
+	payload := in.XML
+	if tgt.json {
+		payload = in.JSON
+	}
 	var body []byte
-	switch a.cfg.Mode {
+	switch tgt.mode {
 	case ModePlain:
-		body = []byte(in.XML)
+		body = []byte(payload)
 	case ModeCompat, ModeSafe:
-		enc, err := a.cipher.Encrypt([]byte(in.XML))
+		enc, err := tgt.cipher.Encrypt([]byte(payload))
 		if err != nil {
 			return nil, fmt.Errorf("encrypt: %w", err)
 		}
 		q += "&encrypt_type=aes&msg_signature=" + wxcrypto.MsgSignature(tok, ts, nonce, enc)
+		if tgt.json {
+			body = pushJSONBody(tgt.mode, in, enc)
+			break
+		}
 		var x xmlBuilder
-		if a.cfg.Mode == ModeCompat {
+		if tgt.mode == ModeCompat {
 			x.b.WriteString(strings.TrimSuffix(in.XML, "</xml>"))
 		} else {
 			x.b.WriteString("<xml>")
@@ -261,7 +298,7 @@ func (e *Emulator) signedPushRequest(ctx context.Context, a *app, pushURL string
 		x.b.WriteString("</xml>")
 		body = x.b.Bytes()
 	}
-	target, err := url.Parse(pushURL)
+	target, err := url.Parse(tgt.url)
 	if err != nil {
 		return nil, fmt.Errorf("push_url: %w", err)
 	}
@@ -274,7 +311,11 @@ func (e *Emulator) signedPushRequest(ctx context.Context, a *app, pushURL string
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "text/xml")
+	if tgt.json {
+		req.Header.Set("Content-Type", "application/json")
+	} else {
+		req.Header.Set("Content-Type", "text/xml")
+	}
 	req.Header.Set("User-Agent", "Mozilla/4.0")
 	req.Header.Set("Accept", "*/*")
 	req.Header.Set("Pragma", "no-cache")

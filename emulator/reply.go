@@ -109,22 +109,27 @@ func isNoReply(body []byte) bool {
 	return len(t) == 0 || string(t) == "success"
 }
 
-// validateReply checks the answer body of a push as the platform does and
-// returns the reply the user receives, nil for "no reply" (empty body or
-// "success"), or an error wrapping ErrInvalidReply.
+// validateReply checks the answer body of a push to tgt as the platform
+// does and returns the reply the user receives, nil for "no reply" (empty
+// body or "success"), or an error wrapping ErrInvalidReply.
 //
 // In safe mode the reply must be the envelope (Encrypt, MsgSignature,
-// TimeStamp, Nonce) with a valid msg_signature and the account's AppID
-// inside the ciphertext; in compat mode plaintext or the envelope are both
-// accepted; in plain mode the reply must be plaintext. The inner reply must
-// be addressed to the user (ToUserName = openid) from the account
+// TimeStamp, Nonce) with a valid msg_signature and the target's AppID
+// inside the ciphertext (the account's, or the third-party platform's for
+// an authorized account); in compat mode plaintext or the envelope are
+// both accepted; in plain mode the reply must be plaintext. The inner reply
+// must be addressed to the user (ToUserName = openid) from the account
 // (FromUserName = original id), carry a CreateTime and a known MsgType with
-// its required elements.
+// its required elements. A Mini Program's replies follow
+// validateMiniProgramReply.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
-func validateReply(a *app, in *InboundMessage, body []byte) (*Reply, error) {
+func validateReply(a *app, tgt pushTarget, in *InboundMessage, body []byte) (*Reply, error) {
 	if isNoReply(body) {
 		return nil, nil
+	}
+	if tgt.miniProgram {
+		return validateMiniProgramReply(a, tgt, in, body)
 	}
 	var r replyXML
 	if err := xml.Unmarshal(body, &r); err != nil {
@@ -136,21 +141,21 @@ func validateReply(a *app, in *InboundMessage, body []byte) (*Reply, error) {
 	encrypted := false
 	plain := body
 	if r.Encrypt.Set {
-		if a.cfg.Mode == ModePlain || a.cipher == nil {
+		if tgt.mode == ModePlain || tgt.cipher == nil {
 			return nil, invalid("encrypted reply but the account is in plain mode")
 		}
 		if !r.MsgSignature.Set || !r.TimeStamp.Set || !r.Nonce.Set {
 			return nil, invalid("encrypted reply needs MsgSignature, TimeStamp and Nonce")
 		}
-		if err := wxcrypto.CheckMsgSignature(r.MsgSignature.V, a.cfg.Token, r.TimeStamp.V, r.Nonce.V, r.Encrypt.V); err != nil {
+		if err := wxcrypto.CheckMsgSignature(r.MsgSignature.V, tgt.token, r.TimeStamp.V, r.Nonce.V, r.Encrypt.V); err != nil {
 			return nil, invalid("MsgSignature does not match sha1(sort(token, TimeStamp, Nonce, Encrypt))")
 		}
-		msg, appID, err := a.cipher.DecryptBytes([]byte(r.Encrypt.V))
+		msg, appID, err := tgt.cipher.DecryptBytes([]byte(r.Encrypt.V))
 		if err != nil {
 			return nil, invalid("cannot decrypt Encrypt: %v", err)
 		}
-		if appID != a.cfg.AppID {
-			return nil, invalid("AppID inside the ciphertext is %q, want %q", appID, a.cfg.AppID)
+		if appID != tgt.cipher.AppID() {
+			return nil, invalid("AppID inside the ciphertext is %q, want %q", appID, tgt.cipher.AppID())
 		}
 		encrypted = true
 		plain = msg
@@ -164,7 +169,7 @@ func validateReply(a *app, in *InboundMessage, body []byte) (*Reply, error) {
 		if r.Encrypt.Set {
 			return nil, invalid("decrypted reply is itself an envelope")
 		}
-	} else if a.cfg.Mode == ModeSafe {
+	} else if tgt.mode == ModeSafe {
 		return nil, invalid("safe mode requires an encrypted reply (Encrypt, MsgSignature, TimeStamp, Nonce)")
 	}
 	rep, err := checkReplyFields(&r, a.cfg.OriginalID, in)

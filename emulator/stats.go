@@ -17,6 +17,23 @@ type Stats struct {
 	// Pay counts the merchant platform's orders and notifies by mch_id
 	// (omitted from JSON when there are none).
 	Pay map[string]PayCounts `json:"pay,omitempty"`
+	// Components counts what happened to each third-party platform, by
+	// component_appid (omitted from JSON when there are none).
+	Components map[string]ComponentCounts `json:"components,omitempty"`
+}
+
+// ComponentCounts counts the pushes to one third-party platform (tickets
+// and authorization events, deliveries including retries, and pushes
+// answered "success"), and the pre_auth_codes and authorizer_access_tokens
+// it was issued (its component_access_tokens are in TokenFetches under its
+// AppID).
+type ComponentCounts struct {
+	TicketPushes     int `json:"ticket_pushes"`
+	EventPushes      int `json:"event_pushes"`
+	Deliveries       int `json:"deliveries"`
+	Acknowledged     int `json:"acknowledged"`
+	PreAuthCodes     int `json:"pre_auth_codes"`
+	AuthorizerTokens int `json:"authorizer_tokens"`
 }
 
 // PayCounts counts what happened to one merchant: orders created, orders
@@ -39,11 +56,15 @@ type CallCount struct {
 
 // TokenFetches counts the access tokens issued to one app: by
 // /cgi-bin/token, by stable_token (only calls that produced a new token),
-// and in total.
+// as authorizer_access_tokens to third-party platforms (api_query_auth and
+// api_authorizer_token), and in total. Under a component_appid it counts
+// the platform's component_access_tokens.
 type TokenFetches struct {
-	Total       int `json:"total"`
-	CGIBinToken int `json:"cgi_bin_token"`
-	StableToken int `json:"stable_token"`
+	Total           int `json:"total"`
+	CGIBinToken     int `json:"cgi_bin_token"`
+	StableToken     int `json:"stable_token"`
+	AuthorizerToken int `json:"authorizer_token,omitempty"`
+	ComponentToken  int `json:"component_token,omitempty"`
 }
 
 // PushCounts counts the messages pushed to one app: messages, HTTP
@@ -63,6 +84,8 @@ type statTokenKind int
 const (
 	statTokenCGI statTokenKind = iota
 	statTokenStable
+	statTokenAuthorizer
+	statTokenComponent
 )
 
 // statsRecorder holds the counters.
@@ -72,6 +95,34 @@ type statsRecorder struct {
 	tokens map[string]TokenFetches
 	pushes map[string]PushCounts
 	pay    map[string]PayCounts
+	comps  map[string]ComponentCounts
+}
+
+// recordComponent applies f to the counters of componentAppID.
+func (s *statsRecorder) recordComponent(componentAppID string, f func(*ComponentCounts)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.comps == nil {
+		s.comps = map[string]ComponentCounts{}
+	}
+	c := s.comps[componentAppID]
+	f(&c)
+	s.comps[componentAppID] = c
+}
+
+// recordComponentPush counts one push of infoType to componentAppID.
+func (s *statsRecorder) recordComponentPush(componentAppID, infoType string, deliveries int, acknowledged bool) {
+	s.recordComponent(componentAppID, func(c *ComponentCounts) {
+		if infoType == InfoTypeComponentVerifyTicket {
+			c.TicketPushes++
+		} else {
+			c.EventPushes++
+		}
+		c.Deliveries += deliveries
+		if acknowledged {
+			c.Acknowledged++
+		}
+	})
 }
 
 // recordPay applies f to the counters of mchID.
@@ -134,9 +185,14 @@ func (s *statsRecorder) recordTokenFetch(appID string, kind statTokenKind) {
 	}
 	t := s.tokens[appID]
 	t.Total++
-	if kind == statTokenStable {
+	switch kind {
+	case statTokenStable:
 		t.StableToken++
-	} else {
+	case statTokenAuthorizer:
+		t.AuthorizerToken++
+	case statTokenComponent:
+		t.ComponentToken++
+	default:
 		t.CGIBinToken++
 	}
 	s.tokens[appID] = t
@@ -167,6 +223,7 @@ func (e *Emulator) Stats() Stats {
 		TokenFetches: maps.Clone(s.tokens),
 		Pushes:       maps.Clone(s.pushes),
 		Pay:          maps.Clone(s.pay),
+		Components:   maps.Clone(s.comps),
 	}
 	for p, m := range s.calls {
 		out.Calls[p] = maps.Clone(m)
@@ -180,6 +237,9 @@ func (e *Emulator) Stats() Stats {
 	if out.Pay == nil {
 		out.Pay = map[string]PayCounts{}
 	}
+	if out.Components == nil {
+		out.Components = map[string]ComponentCounts{}
+	}
 	return out
 }
 
@@ -187,6 +247,6 @@ func (e *Emulator) Stats() Stats {
 func (e *Emulator) ResetStats() {
 	s := &e.stats
 	s.mu.Lock()
-	s.calls, s.tokens, s.pushes, s.pay = nil, nil, nil, nil
+	s.calls, s.tokens, s.pushes, s.pay, s.comps = nil, nil, nil, nil, nil
 	s.mu.Unlock()
 }
