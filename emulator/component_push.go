@@ -94,7 +94,9 @@ func (e *Emulator) pushComponent(ctx context.Context, c *component, p ComponentP
 		c.recordPush(p)
 		return p
 	}
-	build := func(ctx context.Context) (*http.Request, error) { return e.componentPushRequest(ctx, c, pushURL, p.XML) }
+	build := func(ctx context.Context) (*http.Request, error) {
+		return e.componentPushRequest(ctx, c, pushURL, p.XML)
+	}
 	var body []byte
 	answered := false
 	for i := 0; i < e.cfg.Push.Attempts && ctx.Err() == nil; i++ {

@@ -94,11 +94,17 @@ func (e *Emulator) WXGetUserInfo(appID, openID string) (*WXGetUserInfoResult, er
 	if err != nil {
 		return nil, err
 	}
-	sum := sha1.Sum([]byte(string(raw) + key))
 	return &WXGetUserInfoResult{
 		EncryptedData: enc, IV: base64.StdEncoding.EncodeToString(iv[:]), RawData: string(raw),
-		Signature: hex.EncodeToString(sum[:]), UserInfo: info,
+		Signature: rawDataSignature(string(raw), key), UserInfo: info,
 	}, nil
+}
+
+// rawDataSignature returns sha1_hex(rawData + sessionKey), the signature
+// wx.getUserInfo gives beside rawData.
+func rawDataSignature(rawData, sessionKey string) string {
+	sum := sha1.Sum([]byte(rawData + sessionKey))
+	return hex.EncodeToString(sum[:])
 }
 
 // marshalNoEscape encodes v as compact JSON without HTML escaping, as the
