@@ -134,4 +134,3 @@ func appToken(t *testing.T, e *Emulator, appID, secret string) string {
 	}
 	return r.AccessToken
 }
-
