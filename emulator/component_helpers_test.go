@@ -330,7 +330,7 @@ func newComponentEnv(t *testing.T, mutate func(*Config)) *componentEnv {
 		c.Apps[0].Name = "测试公众号"
 		c.Apps = append(c.Apps, AppConfig{
 			AppID: mpAppID, Type: AppTypeMiniProgram, Secret: mpSecret, Token: mpToken, Name: "测试小程序",
-			Users: []UserConfig{{Nickname: "m"}},
+			Users: []UserConfig{{Nickname: "m", UnionID: mpUnionID}},
 		})
 		c.Components = []ComponentConfig{
 			{AppID: compAppID, Secret: compSecret, Token: compToken, EncodingAESKey: compAESKey, Name: compName},

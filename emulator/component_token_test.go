@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -192,4 +193,36 @@ func TestComponentCallErrors(t *testing.T) {
 	if diff := cmp.Diff(CallCount{Calls: 4, Errors: 3}, e.Stats().Count("/cgi-bin/component/api_create_preauthcode", compAppID)); diff != "" {
 		t.Errorf("stats of the platform's calls (-want +got):\n%s", diff)
 	}
+}
+
+// TestTicketScheduleOnWallClock runs the schedule on a clock that moves by
+// itself (in a synctest bubble), and Close stops it.
+func TestTicketScheduleOnWallClock(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		cfg := testConfig()
+		cfg.Components = []ComponentConfig{{AppID: compAppID, Secret: compSecret, Token: compToken, EncodingAESKey: compAESKey}}
+		e, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		next := func() time.Time {
+			info, _ := e.Component(compAppID)
+			return *info.NextTicketAt
+		}
+		time.Sleep(25 * time.Minute)
+		synctest.Wait()
+		if got, want := next(), start.Add(30*time.Minute); !got.Equal(want) {
+			t.Errorf("next ticket at %v, want %v (every 10 minutes)", got.Sub(start), want.Sub(start))
+		}
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		if got := next(); !got.Equal(start.Add(30 * time.Minute)) {
+			t.Errorf("the schedule went on after Close: next at %v", got.Sub(start))
+		}
+	})
 }

@@ -1,6 +1,7 @@
 // Package emulator is an offline fake of the WeChat platform: it answers
-// the APIs of api.weixin.qq.com, open.weixin.qq.com and api.mch.weixin.qq.com
-// on one http.Handler, and pushes signed (and, in compat and safe mode,
+// the APIs of api.weixin.qq.com, open.weixin.qq.com (with the Open
+// Platform's authorization pages) and api.mch.weixin.qq.com on one
+// http.Handler, and pushes signed (and, in compat and safe mode,
 // encrypted) messages to the accounts' servers, with the lifetimes, quotas,
 // errcodes and retry schedule of the real platform (docs/PLATFORM.md).
 //
@@ -74,10 +75,67 @@
 //	GET  /sns/auth                       sns access_token check
 //	     /cgi-bin/menu/…, user/…, tags/…, message/…, media/…, material/…, qrcode/…
 //	                                     the Official Account APIs (see mp_*.go)
+//	GET  /sns/jscode2session             Mini Program login: wx.login code → openid, unionid, session_key
+//	                                     (codes single use, 5 minutes; 45011 above 100 a minute per user)
+//	GET  /wxa/checksession               session_key check (hmac_sha256 signature; 87009)
+//	POST /wxa/business/getuserphonenumber  getPhoneNumber code → phone_info with watermark
+//	POST /wxa/getwxacodeunlimit          unlimited Mini Program code: a PNG (see ReadWXACode)
+//	POST /cgi-bin/message/subscribe/send Mini Program subscription message (43101 without acceptance)
+//	POST /cgi-bin/component/api_component_token, api_create_preauthcode, api_query_auth,
+//	     api_authorizer_token, api_get_authorizer_info
+//	                                     the Open Platform (third-party platforms, component_*.go)
+//	GET  /cgi-bin/componentloginpage, /safe/bindcomponent
+//	                                     the authorization page where a simulated admin picks an
+//	                                     account and approves
 //
 // Every API that takes an access_token checks it first: 41001 missing,
 // 40014 malformed, 40001 unknown or superseded, 42001 expired. Every errmsg
-// ends with " rid: xxxxxxxx-xxxxxxxx-xxxxxxxx" as on the real platform.
+// ends with " rid: xxxxxxxx-xxxxxxxx-xxxxxxxx" as on the real platform. An
+// authorizer_access_token a third-party platform holds for an account is
+// accepted by the account's APIs like its own tokens.
+//
+// # Mini Programs
+//
+// Apps with type miniprogram (YAML "apps[].type: miniprogram") are Mini
+// Programs: they log users in with jscode2session, and are pushed
+// customer-service messages and events in XML or, with push_format: json,
+// in JSON ({"ToUserName","Encrypt"} in safe mode); they take no passive
+// reply but transfer_customer_service. The control API simulates the
+// Mini Program client of a user (openid; the app's first user when
+// empty):
+//
+//	POST /_emulator/apps/{appid}/wx.login                   {"openid"} → {"code"} (a new session_key for the user)
+//	POST /_emulator/apps/{appid}/wx.getUserInfo             {"openid"} → {"encryptedData","iv","rawData","signature","userInfo"}
+//	                                                        (AES-128-CBC with the user's current session_key, watermark {appid,timestamp})
+//	POST /_emulator/apps/{appid}/getPhoneNumber             {"openid"} → {"code"} (for getuserphonenumber, 5 minutes)
+//	POST /_emulator/apps/{appid}/wx.requestSubscribeMessage {"openid","tmplIds":[...],"reject":false}
+//	                                                        → {"errMsg":"requestSubscribeMessage:ok","<id>":"accept"}
+//
+// # Open Platform
+//
+// Components (YAML "components:", see ComponentConfig) are third-party
+// platforms. Each is pushed a fresh component_verify_ticket every 10
+// minutes of emulator time (valid 12 hours), encrypted with its key and
+// signed with its token; the authorized, updateauthorized and unauthorized
+// events go to the same push_url. While an account is authorized to a
+// platform with a message_url, its messages go there ($APPID$ replaced), in
+// safe mode with the platform's token and key, the ciphertext carrying the
+// platform's AppID. Control API:
+//
+//	GET   /_emulator/components                                  {"components":[ComponentInfo...]}
+//	GET   /_emulator/components/{component_appid}                ComponentInfo (latest ticket, authorizers, pushes)
+//	PATCH /_emulator/components/{component_appid}                {"push_url","message_url"} → ComponentInfo
+//	POST  /_emulator/components/{component_appid}/ticket         → ComponentPush (a fresh ticket pushed now)
+//	POST  /_emulator/components/{component_appid}/authorize      {"authorizer_appid","pre_auth_code","redirect_uri"}
+//	                                                             → {"redirect","auth_code","expires_in","event"}
+//	POST  /_emulator/components/{component_appid}/unauthorize    {"authorizer_appid"} → {"event"}
+//	POST  /_emulator/components/{component_appid}/release-check  {"authorizer_appid","timeout":"10s"}
+//	                                                             → {"passed":true,"steps":[{"name","passed","detail"}]}
+//
+// authorize acts as the account's admin approving on the page opened with
+// pre_auth_code (redirect_uri may be left out once the page was opened);
+// release-check runs WeChat's release check (全网发布) against the
+// platform's servers: see ReleaseCheck.
 //
 // # WeChat Pay
 //

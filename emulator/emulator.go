@@ -155,6 +155,17 @@ func (e *Emulator) Advance(d time.Duration) (time.Time, error) {
 	return e.Now(), nil
 }
 
+// Close stops the emulator's timed work: the component_verify_ticket
+// schedule and the pay notify retries and refunds not yet due. Work under
+// way finishes; the handler keeps serving. Tests that run an emulator on a
+// clock that moves by itself call it, so that no timer outlives them (a
+// testing/synctest bubble ends only when its timers do). It returns nil.
+func (e *Emulator) Close() error {
+	e.pay.sched.stop()
+	e.comp.sched.stop()
+	return nil
+}
+
 // app returns the hosted app with appID, or nil.
 func (e *Emulator) app(appID string) *app { return e.apps[appID] }
 

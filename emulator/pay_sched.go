@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// payScheduler runs the merchant platform's timed events (notify retries,
-// refunds that complete) on the emulator clock. An event runs, in its own
+// payScheduler runs timed events on the emulator clock: the merchant
+// platform's (notify retries, refunds that complete), and, in an instance
+// of its own, the Open Platform's component_verify_ticket pushes. An event runs, in its own
 // goroutine, once the emulator's time reaches its due time: when
 // Emulator.Advance moves the clock past it, or, with a clock that moves by
 // itself (the wall clock), when a timer armed for it fires. A clock that
@@ -29,6 +30,7 @@ type payScheduler struct {
 	timer  *time.Timer
 	busy   int           // events and deliveries in flight
 	idle   chan struct{} // closed when busy drops to zero; nil when idle
+	closed bool          // stop was called: no more events or timers
 }
 
 // payEvent is a function to run at due (emulator time); it is passed due.
@@ -40,9 +42,26 @@ type payEvent struct {
 // at schedules fn at due and runs whatever is due now.
 func (s *payScheduler) at(due time.Time, fn func(time.Time)) {
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
 	s.events = append(s.events, payEvent{due: due, fn: fn})
 	s.mu.Unlock()
 	s.fire()
+}
+
+// stop drops the pending events and the timer; later events are ignored.
+// Work already running finishes.
+func (s *payScheduler) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	s.events = nil
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
 }
 
 // fire starts every event that is due at the emulator's current time, in
@@ -84,7 +103,7 @@ func (s *payScheduler) arm() {
 		s.timer.Stop()
 		s.timer = nil
 	}
-	if len(s.events) == 0 {
+	if len(s.events) == 0 || s.closed {
 		return
 	}
 	next := s.events[0].due

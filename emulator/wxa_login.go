@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -202,11 +203,14 @@ func (st *wxaState) sessionKey(openID string) string {
 	return st.sessions[openID]
 }
 
-// jscode2sessionReply is the answer of sns/jscode2session.
+// jscode2sessionReply is the answer of sns/jscode2session, with
+// errcode 0 and errmsg "ok" as in the current documentation.
 type jscode2sessionReply struct {
 	SessionKey string `json:"session_key"`
 	OpenID     string `json:"openid"`
 	UnionID    string `json:"unionid,omitempty"`
+	ErrCode    int    `json:"errcode"`
+	ErrMsg     string `json:"errmsg"`
 }
 
 // serveJSCode2Session serves GET /sns/jscode2session?appid&secret&js_code&
@@ -277,7 +281,7 @@ func (e *Emulator) serveJSCode2Session(w http.ResponseWriter, r *http.Request) {
 		unionID = u.UnionID
 	}
 	a.mu.Unlock()
-	writeJSON(w, jscode2sessionReply{SessionKey: c.sessionKey, OpenID: c.openID, UnionID: unionID})
+	writeJSON(w, jscode2sessionReply{SessionKey: c.sessionKey, OpenID: c.openID, UnionID: unionID, ErrMsg: "ok"})
 }
 
 // SessionSignature returns the user login-state signature
@@ -340,7 +344,7 @@ func (e *Emulator) serveCheckSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := wxaOf(a).sessionKey(p.OpenID)
-	if key == "" || subtle.ConstantTimeCompare([]byte(p.Signature), []byte(SessionSignature(key, ""))) != 1 {
+	if key == "" || subtle.ConstantTimeCompare([]byte(strings.ToLower(p.Signature)), []byte(SessionSignature(key, ""))) != 1 {
 		e.writeAPIError(w, wxaErr(87009))
 		return
 	}

@@ -20,7 +20,7 @@ func TestJSCode2Session(t *testing.T) {
 	if r.ErrCode != 0 {
 		t.Fatalf("code2session: errcode %d %q", r.ErrCode, r.ErrMsg)
 	}
-	if diff := cmp.Diff(sessionReply{OpenID: user, UnionID: mpUnionID, SessionKey: r.SessionKey}, r); diff != "" {
+	if diff := cmp.Diff(sessionReply{OpenID: user, UnionID: mpUnionID, SessionKey: r.SessionKey, ErrMsg: "ok"}, r); diff != "" {
 		t.Errorf("code2session (-want +got):\n%s", diff)
 	}
 	if k, err := base64.StdEncoding.DecodeString(r.SessionKey); err != nil || len(k) != 16 {
