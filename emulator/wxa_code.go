@@ -136,7 +136,7 @@ func (e *Emulator) serveGetWXACodeUnlimit(w http.ResponseWriter, r *http.Request
 	ok := takeMinute(st.minutes, "wxacode", e.cfg.Limits.WXACodePerMinute, e.Now())
 	st.mu.Unlock()
 	if !ok {
-		e.writeErrMsg(w, 45009, errMsg(45009)+": getwxacodeunlimit is limited to a number of calls a minute")
+		e.writeErr(w, 45009)
 		return
 	}
 	width := req.Width
