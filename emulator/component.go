@@ -120,12 +120,11 @@ type preAuthCode struct {
 	bizAppID    string
 }
 
-// authPage is an open authorization page waiting for the admin's answer.
+// authPage is an open authorization page waiting for the admin's answer
+// (the accounts it offers are recorded on its pre_auth_code).
 type authPage struct {
 	preAuthCode string
 	redirectURI string
-	authType    int
-	bizAppID    string
 	expires     time.Time
 }
 

@@ -188,7 +188,7 @@ func (e *Emulator) serveComponentLoginPage(w http.ResponseWriter, r *http.Reques
 			delete(c.pages, k)
 		}
 	}
-	c.pages[id] = &authPage{preAuthCode: code, redirectURI: redirectURI, authType: authType, bizAppID: biz, expires: now.Add(authPageLifetime)}
+	c.pages[id] = &authPage{preAuthCode: code, redirectURI: redirectURI, expires: now.Add(authPageLifetime)}
 	pa.redirectURI, pa.authType, pa.bizAppID = redirectURI, authType, biz
 	c.mu.Unlock()
 	action := "componentloginpage_reply"
