@@ -24,11 +24,12 @@ func init() {
 }
 
 // windowEvents are the events that open the 48-hour window: following,
-// scanning a QR code, and the click, scancode_push and scancode_waitmsg
-// menu buttons. Every normal message opens it too.
+// scanning a QR code, the click, scancode_push and scancode_waitmsg menu
+// buttons, and a Mini Program user entering the customer-service session.
+// Every normal message opens it too.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Service_Center_messages.html
-var windowEvents = []EventType{EventTypeSubscribe, EventTypeScan, EventTypeClick, "scancode_push", "scancode_waitmsg"}
+var windowEvents = []EventType{EventTypeSubscribe, EventTypeScan, EventTypeClick, "scancode_push", "scancode_waitmsg", "user_enter_tempsession"}
 
 // lastInteraction returns when openID last interacted with the account
 // (zero if never, as far as the conversation log goes) and how many

@@ -30,6 +30,9 @@ func New(tb testing.TB, cfg emulator.Config, opts ...emulator.Option) *Server {
 		tb.Fatalf("emulatortest.New: %v", err)
 	}
 	hs := httptest.NewServer(e)
-	tb.Cleanup(hs.Close)
+	tb.Cleanup(func() {
+		hs.Close()
+		e.Close() // stops the timers of scheduled pushes (tickets, notifies)
+	})
 	return &Server{Emulator: e, URL: hs.URL, HTTP: hs}
 }
