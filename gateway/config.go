@@ -54,6 +54,9 @@ type Config struct {
 	// VerifyFiles are the domain verification files served at the root,
 	// name → content: {"MP_verify_abc.txt": "abc"}.
 	VerifyFiles map[string]string `yaml:"verify_files"`
+	// Pay configures WeChat Pay: merchants, order timeout and paid events
+	// (see PayConfig in config_pay.go).
+	Pay PayConfig `yaml:"pay"`
 
 	// OpsConfig holds metrics_listen and limits (config_ops.go).
 	OpsConfig `yaml:",inline"`
@@ -230,7 +233,9 @@ func ParseConfig(b []byte) (*Config, error) {
 
 // ApplyEnv overrides secrets from the environment: WXKIT_<APPID>_SECRET,
 // WXKIT_<APPID>_TOKEN, WXKIT_<APPID>_ENCODING_AES_KEY (APPID upper-cased)
-// and WXKIT_TOKEN_SERVICE_SECRET. A variable that is set and non-empty wins
+// and WXKIT_TOKEN_SERVICE_SECRET, and the pay secrets (applyPayEnv:
+// WXKIT_PAY_ON_PAID_SECRET, WXKIT_PAY_<MCHID>_API_KEY,
+// WXKIT_PAY_<MCHID>_API_V3_KEY). A variable that is set and non-empty wins
 // over the file.
 func (c *Config) ApplyEnv(getenv func(string) string) {
 	set := func(dst *string, name string) {
@@ -247,6 +252,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 		set(&a.Token, p+"TOKEN")
 		set(&a.EncodingAESKey, p+"ENCODING_AES_KEY")
 	}
+	c.applyPayEnv(getenv) // config_pay.go
 }
 
 // Normalize fills defaults and validates c. Errors name the key, e.g.
@@ -362,6 +368,9 @@ func (c *Config) Normalize() error {
 		return err
 	}
 	if err := c.normalizeOps(); err != nil {
+		return err
+	}
+	if err := c.normalizePay(); err != nil { // config_pay.go
 		return err
 	}
 	return nil

@@ -36,6 +36,12 @@ import (
 //	GET      /api/me          the session's user as JSON (401 without a session)
 //	GET      /jssdk/config    wx.config for a page on the app's jssdk.domains
 //	GET      /MP_verify_*.txt the domain-verification files of verify_files
+//	POST     /pay/orders      WeChat Pay (pay.merchants; see Payments): a JSAPI
+//	                          order for the signed-in user
+//	GET      /pay/orders/{out_trade_no}          the caller's order
+//	POST     /pay/orders/{out_trade_no}/refund   a refund of it
+//	POST     /pay/notify/{mch_id}, /pay/refund/notify/{mch_id}, /pay/v3/notify/{mch_id}
+//	                          the platform's pay and refund notifies
 //	GET      /metrics         Prometheus metrics (on metrics_listen instead,
 //	                          when set; see ops.go)
 //
@@ -62,6 +68,7 @@ type Gateway struct {
 	msgLog    *messageLog // nil when webhook.message_log is off
 	late      *drainer    // late replies (latereply.go)
 	prune     *pruner     // message-log retention (retention.go)
+	pay       *Payments   // WeChat Pay, nil without pay.merchants (pay.go)
 	handlers  sync.WaitGroup
 	drainOnce sync.Once
 
@@ -248,6 +255,9 @@ func (g *Gateway) buildRoutes() error {
 	if err := g.registerWebRoutes(); err != nil {
 		return err
 	}
+	if err := g.startPay(); err != nil { // pay.go
+		return err
+	}
 	g.mux.HandleFunc("GET /healthz", g.healthz)
 	g.mux.HandleFunc("GET /readyz", g.readyz)
 	g.ops.registerRoutes(g.mux) // GET /metrics, unknown /wx/{appid} (ops.go)
@@ -392,6 +402,7 @@ func (g *Gateway) drainNow(ctx context.Context) {
 		g.logger.Warn("gateway: handlers still running at shutdown; their replies are lost")
 	}
 	g.stopPruner()
+	g.stopPay(ctx) // pay.go
 	if g.late != nil {
 		dctx, cancel := context.WithTimeout(ctx, ShutdownTimeout)
 		g.late.stop(dctx)

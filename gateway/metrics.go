@@ -31,6 +31,9 @@ import (
 //	wxkit_message_log_dropped_total             message-log rows dropped (queue full, store down at shutdown)
 //	wxkit_outbox_jobs_total{kind,outcome}       outbox jobs run (kind: late_reply…; outcome: done, retry, dead)
 //	wxkit_http_rate_limited_total{route}        requests answered 429 by a rate limit
+//	wxkit_pay_notifies_total{mch_id,version,outcome}
+//	                                            pay and refund notifies (version: v2, v3) by outcome:
+//	                                            applied, duplicate, rejected, error, ignored (see payNotify)
 //
 // plus the Go runtime (go_*) and process (process_*) collectors.
 type metrics struct {
@@ -46,6 +49,7 @@ type metrics struct {
 	logDropped    prometheus.Counter
 	outboxJobs    *prometheus.CounterVec
 	rateLimited   *prometheus.CounterVec
+	payNotifies   *prometheus.CounterVec
 }
 
 // pushDurationBuckets are the buckets of wxkit_webhook_duration_seconds,
@@ -100,10 +104,14 @@ func newMetrics() *metrics {
 			Name: "wxkit_http_rate_limited_total",
 			Help: "Requests answered 429 Too Many Requests, by rate-limited route.",
 		}, []string{"route"}),
+		payNotifies: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wxkit_pay_notifies_total",
+			Help: "WeChat Pay notifies (pay and refund) answered, by merchant, API version (v2, v3) and outcome: applied (the order or refund changed), duplicate (a repeat, acknowledged), rejected (forged or not matching the order: 4xx/FAIL, alerted), error (store unavailable: 5xx, the platform retries), ignored (acknowledged without a change, such as a failed payment).",
+		}, []string{"mch_id", "version", "outcome"}),
 	}
 	m.reg.MustRegister(
 		m.pushes, m.pushDuration, m.unknownPath,
-		m.tokenFetches, m.tokenFailures, m.apiErrors, m.storeErrors, m.logDropped, m.outboxJobs, m.rateLimited,
+		m.tokenFetches, m.tokenFailures, m.apiErrors, m.storeErrors, m.logDropped, m.outboxJobs, m.rateLimited, m.payNotifies,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -281,6 +289,32 @@ type countedValueDeleter struct {
 func (c countedValueDeleter) DeleteValue(ctx context.Context, key, value string) (bool, error) {
 	ok, err := c.vd.DeleteValue(ctx, key, value)
 	return ok, c.m.countError(c.name, "delete_value", err)
+}
+
+// Outcomes of wxkit_pay_notifies_total.
+const (
+	payApplied   = "applied"
+	payDuplicate = "duplicate"
+	payRejected  = "rejected"
+	payError     = "error"
+	payIgnored   = "ignored"
+)
+
+// payOutcomes lists the outcomes of wxkit_pay_notifies_total.
+var payOutcomes = []string{payApplied, payDuplicate, payRejected, payError, payIgnored}
+
+// payNotify counts one notify of merchant mchID (version v2 or v3) in
+// wxkit_pay_notifies_total.
+func (m *metrics) payNotify(mchID, version, outcome string) {
+	m.payNotifies.WithLabelValues(mchID, version, outcome).Inc()
+}
+
+// payMerchant makes the series of merchant mchID exist from the start, at
+// zero, so that rates and alerts see them before the first notify.
+func (m *metrics) payMerchant(mchID, version string) {
+	for _, o := range payOutcomes {
+		m.payNotifies.WithLabelValues(mchID, version, o)
+	}
 }
 
 // dedupStore wraps a webhook.DedupStore so that its failures count in

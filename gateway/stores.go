@@ -34,8 +34,12 @@ type Stores struct {
 	States   store.OAuthStates
 	// Messages is the message log (webhook.message_log).
 	Messages store.MessageLog
-	// Outbox holds work that must be done at least once: late replies.
+	// Outbox holds work that must be done at least once: late replies,
+	// paid events.
 	Outbox store.Outbox
+	// Orders holds WeChat Pay orders and refunds (pay:); it must share
+	// Outbox's database, as it enqueues paid events in its transactions.
+	Orders store.Orders
 	// Shared reports that several instances may share these stores
 	// (PostgreSQL, or Redis for the ephemeral kinds): state such as
 	// oauth.secret must then be the same on every instance.
@@ -91,8 +95,8 @@ type StoreOptions struct {
 //	postgres://…       everything in PostgreSQL (postgresql:// too); many
 //	                   instances may share it
 //	redis: redis://…   optional: tokens, locks, dedup claims, OAuth states
-//	                   and sessions move to Redis; users, the message log
-//	                   and the outbox stay in the SQL store
+//	                   and sessions move to Redis; users, the message log,
+//	                   the outbox and pay orders stay in the SQL store
 //
 // A Redis that does not answer at start is not fatal: the gateway starts
 // (the stores it holds fail until then, which pushes, tokens already held
@@ -121,6 +125,7 @@ func OpenStores(ctx context.Context, storeURL, redisURL string, o StoreOptions) 
 		}
 		s.Tokens, s.Dedup = db.TokenStore(), db.Dedup()
 		s.Users, s.Sessions, s.States, s.Messages, s.Outbox = db, db, db, db, db
+		s.Orders = db
 		s.AddCheck("store", func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return err
@@ -140,6 +145,7 @@ func OpenStores(ctx context.Context, storeURL, redisURL string, o StoreOptions) 
 		}
 		s.Tokens, s.Dedup = db.TokenStore(), db.Dedup()
 		s.Users, s.Sessions, s.States, s.Messages, s.Outbox = db, db, db, db, db
+		s.Orders = db
 		s.AddCheck("store", func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return err
