@@ -147,7 +147,7 @@ func (p *Payments) newMerchant(mc *PayMerchantConfig, hc *http.Client) (*payMerc
 	case PayV3:
 		m.notifyURL = base + "/pay/v3/notify/" + mc.MchID
 		opts := []payv3.Option{payv3.WithBaseURL(p.cfg.WeChat.PayBase), payv3.WithHTTPClient(hc), payv3.WithClock(p.now),
-			payv3.WithNotifyURL(m.notifyURL), payv3.WithLogger(p.logger.With(slog.String("mch_id", mc.MchID)))}
+			payv3.WithNotifyURL(m.notifyURL), payv3.WithLogger(p.logger)}
 		if mc.platformKey != nil {
 			v, err := payv3.NewPublicKeyVerifier(mc.PlatformPublicKeyID, mc.platformKey, payv3.VerifierClock(p.now))
 			if err != nil {
@@ -191,11 +191,11 @@ func (g *Gateway) startPay() error {
 	mux.Handle("POST /pay/orders", g.ops.limitJSON(p.serveCreateOrder))
 	mux.HandleFunc("GET /pay/orders/{out_trade_no}", p.serveOrder)
 	mux.Handle("POST /pay/orders/{out_trade_no}/refund", g.ops.limitJSON(p.serveRefund))
-	mux.HandleFunc("POST /pay/notify/{mch_id}", p.serveV2Notify)             // pay_notify.go
+	mux.HandleFunc("POST /pay/notify/{mch_id}", p.serveV2Notify)              // pay_notify.go
 	mux.HandleFunc("POST /pay/refund/notify/{mch_id}", p.serveV2RefundNotify) // pay_notify.go
 	mux.HandleFunc("POST /pay/v3/notify/{mch_id}", p.serveV3Notify)           // pay_notify.go
-	p.startOnPaid() // onpaid.go
-	p.startCloser() // pay_sync.go
+	p.startOnPaid()                                                           // onpaid.go
+	p.startCloser()                                                           // pay_sync.go
 	return nil
 }
 
