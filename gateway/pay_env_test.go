@@ -507,6 +507,8 @@ func (e *payEnv) postV3(t *testing.T, path string, n *v3Signed) (int, string) {
 type paidSink struct {
 	srv    *httptest.Server
 	secret string
+	// failNext makes the sink answer 503 to that many deliveries first.
+	failNext atomic.Int32
 
 	mu   sync.Mutex
 	got  []paidDelivery
@@ -517,6 +519,7 @@ type paidSink struct {
 type paidDelivery struct {
 	Delivery, EventHeader string
 	SignatureOK           bool // X-Wxkit-Signature checked here, from the documentation
+	Refused               bool // answered 503 (failNext)
 	Body                  []byte
 	Event                 PaidEvent
 }
@@ -530,10 +533,15 @@ func newPaidSink(t *testing.T, secret string) *paidSink {
 		d := paidDelivery{Delivery: r.Header.Get("X-Wxkit-Delivery"), EventHeader: r.Header.Get("X-Wxkit-Event"),
 			SignatureOK: r.Header.Get("X-Wxkit-Signature") == "sha256="+hex.EncodeToString(mac.Sum(nil)), Body: body}
 		json.Unmarshal(body, &d.Event)
+		d.Refused = s.failNext.Add(-1) >= 0
 		s.mu.Lock()
 		s.got = append(s.got, d)
 		s.mu.Unlock()
 		s.more <- struct{}{}
+		if d.Refused {
+			http.Error(w, "try later", http.StatusServiceUnavailable)
+			return
+		}
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(s.srv.Close)
