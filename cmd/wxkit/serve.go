@@ -98,7 +98,9 @@ type devOptions struct {
 
 // DevConfig returns the gateway configuration of dev mode: the emulator's
 // demo app (safe mode) with a welcome reply on subscribe, hello → world,
-// and echo by default, every WeChat base URL pointing at emulatorURL.
+// and echo by default, every WeChat base URL pointing at emulatorURL, and
+// the demo merchant that dev mode wrote beside dbPath (pay_dev.go), when
+// it is there.
 func DevConfig(listen, emulatorURL, dbPath string) (*gateway.Config, error) {
 	cfg := &gateway.Config{
 		Listen: listen,
@@ -116,6 +118,13 @@ func DevConfig(listen, emulatorURL, dbPath string) (*gateway.Config, error) {
 				Default:   &gateway.ReplyConfig{Echo: true},
 			},
 		}},
+	}
+	pay, err := loadDevPay(dbPath) // pay_dev.go
+	if err != nil {
+		return nil, err
+	}
+	if pay != nil {
+		cfg.Pay = *pay
 	}
 	if err := cfg.Normalize(); err != nil {
 		return nil, err
@@ -153,11 +162,24 @@ func (m *Main) runDev(ctx context.Context, o devOptions) error {
 		esrv.Shutdown(sctx)
 	}()
 
+	// public_url (notify and redirect URLs) needs the real port: resolve
+	// a port 0 now.
+	if _, port, err := net.SplitHostPort(o.gatewayAddr); err == nil && port == "0" {
+		if ln, err := net.Listen("tcp", o.gatewayAddr); err == nil {
+			o.gatewayAddr = ln.Addr().String()
+			ln.Close()
+		}
+	}
+	payDir := filepath.Join(filepath.Dir(o.dbPath), devPayDir)
+	if _, err := writeDevPay(emu, payDir); err != nil { // pay_dev.go
+		return fmt.Errorf("dev mode: writing the demo merchant's keys: %w", err)
+	}
 	cfg, err := DevConfig(o.gatewayAddr, emuURL, o.dbPath)
 	if err != nil {
 		return err
 	}
 	dbAbs, _ := filepath.Abs(o.dbPath)
+	payAbs, _ := filepath.Abs(payDir)
 	return m.runGateway(ctx, cfg, func(g *gateway.Gateway) error {
 		appID := emulator.DemoAppID
 		if err := emu.SetPushURL(appID, g.URL()+"/wx/"+appID); err != nil {
@@ -173,14 +195,20 @@ func (m *Main) runDev(ctx context.Context, o devOptions) error {
   emulator  %s   control API %s/_emulator/apps
   chat      %s/   open in a browser: a WeChat-like page to chat as a simulated user
   app       %s (safe mode; the emulator's demo credentials)
+  pay       merchant %s, WeChat Pay v3 (keys and pay: configuration in %s)
+            POST %s/pay/orders as a signed-in user (log in: %s/oauth/login),
+            pay as the user: POST %s/_emulator/pay/{prepay_id}/pay; notifies at /pay/v3/notify/%s
   database  %s
 
 Try, in another terminal:
   wxkit push%s --text hello          # prints: world
   wxkit push%s --event subscribe     # prints the welcome reply
   wxkit push%s --text 你好            # echoed back
+  wxkit pay orders                   # the WeChat Pay orders and their states
 Stop with Ctrl-C.
-`, g.URL(), g.URL(), appID, g.URL(), emuURL, emuURL, emuURL, appID, dbAbs, pushFlag, pushFlag, pushFlag)
+`, g.URL(), g.URL(), appID, g.URL(), emuURL, emuURL, emuURL, appID,
+			emulator.DemoMchID, payAbs, g.URL(), g.URL(), emuURL, emulator.DemoMchID,
+			dbAbs, pushFlag, pushFlag, pushFlag)
 		if m.Ready != nil {
 			m.Ready(g.URL(), emuURL)
 		}
