@@ -125,6 +125,7 @@ type paidCounter struct {
 	badSig   int
 	hold     bool
 	held     chan struct{} // closed when the held delivery arrives
+	heldNo   string        // its out_trade_no
 	release  chan struct{}
 	received chan struct{}
 }
@@ -148,6 +149,9 @@ func newPaidCounter(t *testing.T) *paidCounter {
 		p.mu.Unlock()
 		p.received <- struct{}{}
 		if hold {
+			p.mu.Lock()
+			p.heldNo = ev.OutTradeNo
+			p.mu.Unlock()
 			close(p.held)
 			<-p.release
 		}
