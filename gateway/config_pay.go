@@ -95,7 +95,9 @@ type PayMerchantConfig struct {
 	// key verifies both. Without it, certificates only are downloaded
 	// (GET /v3/certificates).
 	PlatformPublicKeyFile string `yaml:"platform_public_key_file"`
-	PlatformPublicKeyID   string `yaml:"platform_public_key_id"`
+	// PlatformPublicKeyID is the id of PlatformPublicKeyFile, shown beside
+	// it on the merchant platform: the Wechatpay-Serial of what it signs.
+	PlatformPublicKeyID string `yaml:"platform_public_key_id"`
 
 	// What normalize read from the files.
 	privateKey  *rsa.PrivateKey

@@ -33,7 +33,8 @@ import (
 //	wxkit_http_rate_limited_total{route}        requests answered 429 by a rate limit
 //	wxkit_pay_notifies_total{mch_id,version,outcome}
 //	                                            pay and refund notifies (version: v2, v3) by outcome:
-//	                                            applied, duplicate, rejected, error, ignored (see payNotify)
+//	                                            applied, duplicate, rejected, error, ignored (see payNotify);
+//	                                            mch_id "unknown" for the notify URL of a merchant not configured
 //
 // plus the Go runtime (go_*) and process (process_*) collectors.
 type metrics struct {

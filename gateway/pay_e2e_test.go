@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -257,5 +256,3 @@ func (e *payEnv) waitStored(t *testing.T, no string, f func(o *store.Order) bool
 		}
 	}
 }
-
-var _ = fmt.Sprint

@@ -107,7 +107,7 @@ func (p *Payments) closeExpired(ctx context.Context) (int, error) {
 	changed := 0
 	for _, m := range p.list {
 		err := p.eachOrder(ctx, store.OrderQuery{MchID: m.cfg.MchID, States: openStates, CreatedBefore: before},
-			func(o *store.Order) {
+			func(o *store.Order) bool {
 				if err := p.closeAtPlatform(ctx, m, o); err != nil {
 					p.logger.LogAttrs(ctx, slog.LevelDebug, "pay: closeorder failed; querying the order",
 						slog.String("mch_id", o.MchID), slog.String("out_trade_no", o.OutTradeNo), slog.String("error", err.Error()))
@@ -122,6 +122,7 @@ func (p *Payments) closeExpired(ctx context.Context) (int, error) {
 					p.logger.LogAttrs(ctx, slog.LevelInfo, "pay: expired order settled", slog.String("mch_id", o.MchID),
 						slog.String("out_trade_no", o.OutTradeNo), slog.String("state", string(res.After)))
 				}
+				return true
 			})
 		if err != nil {
 			return changed, err
@@ -131,8 +132,9 @@ func (p *Payments) closeExpired(ctx context.Context) (int, error) {
 }
 
 // eachOrder calls f for every order q selects, newest first, a batch at a
-// time (CreatedBefore moves down the list), until ctx ends.
-func (p *Payments) eachOrder(ctx context.Context, q store.OrderQuery, f func(o *store.Order)) error {
+// time (CreatedBefore moves down the list), until f returns false or ctx
+// ends.
+func (p *Payments) eachOrder(ctx context.Context, q store.OrderQuery, f func(o *store.Order) bool) error {
 	seen := map[string]bool{}
 	for ctx.Err() == nil {
 		q.Limit = payBatch
@@ -147,7 +149,9 @@ func (p *Payments) eachOrder(ctx context.Context, q store.OrderQuery, f func(o *
 			}
 			seen[o.MchID+"/"+o.OutTradeNo] = true
 			fresh++
-			f(o)
+			if !f(o) {
+				return nil
+			}
 		}
 		if len(list) < payBatch || fresh == 0 {
 			return nil
@@ -217,12 +221,10 @@ func (p *Payments) Reconcile(ctx context.Context, q store.OrderQuery) ([]Reconci
 		mq := q
 		mq.MchID = m.cfg.MchID
 		n := 0
-		err := p.eachOrder(ctx, mq, func(o *store.Order) {
-			if limit > 0 && n >= limit {
-				return
-			}
-			n++
+		err := p.eachOrder(ctx, mq, func(o *store.Order) bool {
 			out = append(out, p.syncOrder(ctx, m, o))
+			n++
+			return limit <= 0 || n < limit
 		})
 		if err != nil {
 			return out, err
