@@ -256,3 +256,46 @@ func (e *payEnv) waitStored(t *testing.T, no string, f func(o *store.Order) bool
 		}
 	}
 }
+
+// TestPayPlatformModes: a v3 merchant whose platform signs with
+// certificates only (the gateway downloads them), or with both its
+// certificate and its public key in turn (a merchant switching; the
+// gateway holds the public key and downloads the certificate as well):
+// prepay replies and notifies verify whichever key signed them, and the
+// orders are paid.
+func TestPayPlatformModes(t *testing.T) {
+	for _, mode := range []emulator.PlatformMode{emulator.PlatformModeCertificate, emulator.PlatformModeBoth} {
+		t.Run(string(mode), func(t *testing.T) {
+			t.Parallel()
+			e := newPayEnv(t, payEnvOptions{version: PayV3, platformMode: mode})
+			auth := "Bearer " + e.bearer(t, e.openID)
+			const n = 4 // in both mode, replies and notifies alternate between the two keys
+			for i := range n {
+				oc := e.createOrder(t, nil, auth, int64(10+i))
+				e.checkPayParams(t, oc)
+				if _, err := e.emu.PayOrder(oc.PrepayID, emulator.Payment{OpenID: e.openID}); err != nil {
+					t.Fatal(err)
+				}
+				if err := e.emu.WaitNotifies(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				if o := e.storedOrder(t, oc.OutTradeNo); o.State != store.TradeStateSuccess {
+					info, _ := e.emu.MerchantOrder(e.mchID, oc.OutTradeNo)
+					t.Fatalf("order %d = %s, want SUCCESS; notifies %+v", i, o.State, info.Notifies)
+				}
+			}
+			serials := map[string]bool{}
+			for _, s := range e.g.pay.merchants[e.mchID].v3.Verifier().Serials() {
+				serials[s] = true
+			}
+			want := 1
+			if mode == emulator.PlatformModeBoth {
+				want = 2
+			}
+			if len(serials) != want {
+				t.Errorf("the gateway trusts %d platform keys (%v), want %d", len(serials), serials, want)
+			}
+			e.paid.wait(t, n)
+		})
+	}
+}

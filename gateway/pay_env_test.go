@@ -80,6 +80,10 @@ type payEnvOptions struct {
 	store             string // "" or "sqlite": a SQLite file; "postgres": a schema of the test server
 	orderTimeout      time.Duration
 	noForward         bool
+	// platformMode is the emulator merchant's (default public_key); in
+	// certificate mode the gateway has no public key and downloads the
+	// certificates.
+	platformMode emulator.PlatformMode
 }
 
 // storeURLFor returns a fresh store of kind ("sqlite" or "postgres").
@@ -112,6 +116,9 @@ func newPayEnv(t *testing.T, o payEnvOptions) *payEnv {
 	ea.OAuth.Domains = []string{host}
 	ea.OAuth.AutoApprove = ea.Users[0].OpenID
 	ecfg.Merchants[0].PlatformPrivateKeyFile = platformKeyFile
+	if o.platformMode != "" {
+		ecfg.Merchants[0].PlatformMode = o.platformMode
+	}
 	emu := emulatortest.New(t, ecfg)
 
 	e := &payEnv{mchID: emulator.DemoMchID, version: o.version, signType: o.signType,
@@ -145,8 +152,10 @@ func newPayEnv(t *testing.T, o payEnvOptions) *payEnv {
 		mc.APIv3Key, mc.SerialNo = e.v3Key, mk.SerialNo
 		mc.PrivateKeyFile = writeFile(t, dir, "apiclient_key.pem", []byte(mk.PrivateKeyPEM))
 		mc.CertFile = writeFile(t, dir, "apiclient_cert.pem", []byte(mk.CertificatePEM))
-		mc.PlatformPublicKeyFile = writeFile(t, dir, "pub_key.pem", []byte(pk.PublicKeyPEM))
-		mc.PlatformPublicKeyID = pk.PublicKeyID
+		if pk.PublicKeyID != "" {
+			mc.PlatformPublicKeyFile = writeFile(t, dir, "pub_key.pem", []byte(pk.PublicKeyPEM))
+			mc.PlatformPublicKeyID = pk.PublicKeyID
+		}
 	}
 	e.paid = newPaidSink(t, testPaidSecret)
 	cfg := &Config{

@@ -1,11 +1,12 @@
 // Command wxkit is the one binary of wxkit: the gateway (`wxkit serve`), the
 // offline WeChat emulator (`wxkit emulator`), and tools that talk to them
-// (`wxkit push`, `wxkit token`).
+// (`wxkit push`, `wxkit token`, `wxkit pay orders|reconcile`).
 //
 // `wxkit serve` without any configuration (no --config, no WXKIT_CONFIG,
 // no ./wxkit.yaml) is dev mode: the gateway on 127.0.0.1:8080 and the
-// emulator on 127.0.0.1:8081 in one process, with a demo app. Then, in a
-// second terminal, `wxkit push --text hello` prints "world".
+// emulator on 127.0.0.1:8081 in one process, with a demo app and a demo
+// WeChat Pay merchant. Then, in a second terminal, `wxkit push --text
+// hello` prints "world".
 package main
 
 import (
