@@ -296,6 +296,12 @@ func (p *Payments) notifyPayment(ctx context.Context, m *payMerchant, pm *store.
 		return mismatch("amount %d fen, the order's is %d", pm.Amount, o.Amount)
 	case openID != "" && o.OpenID != "" && openID != o.OpenID:
 		return mismatch("paid by %s, the order is %s's", openID, o.OpenID)
+	case pm.State == store.TradeStateSuccess && (o.State == store.TradeStateSuccess || o.State == store.TradeStateRefund) &&
+		o.TransactionID != "" && o.TransactionID == pm.TransactionID:
+		// A repeat of what is applied: answered without a write
+		// transaction (the platform's retries after an outage).
+		res.outcome = payDuplicate
+		return res
 	}
 	changed, err := p.applyPayment(ctx, o, pm)
 	switch {
