@@ -54,6 +54,11 @@ on ` + DevEmulatorAddr + ` in one process, with a demo app, and the database in 
 				return err
 			}
 			if listen != "" {
+				// public_url defaults to the listen address: follow the
+				// override unless the file set it.
+				if cfg.PublicURL == "http://"+cfg.Listen {
+					cfg.PublicURL = "http://" + listen
+				}
 				cfg.Listen = listen
 			}
 			return m.runGateway(cmd.Context(), cfg, nil)
