@@ -134,7 +134,10 @@ func elementText(b []byte) ([]byte, bool) {
 		if bytes.Contains(in, cdataClose) {
 			return nil, false
 		}
-	} else if bytes.IndexByte(in, '<') >= 0 || bytes.IndexByte(in, '&') >= 0 {
+	}
+	// Base64 ciphertext holds neither; markup or an entity outside CDATA
+	// would need the full parser, and inside CDATA it is no ciphertext.
+	if bytes.IndexByte(in, '<') >= 0 || bytes.IndexByte(in, '&') >= 0 {
 		return nil, false
 	}
 	if len(in) == 0 {
