@@ -112,6 +112,9 @@ type AppConfig struct {
 	// ("pages/index/index"), which wxa/getwxacodeunlimit checks with
 	// check_path; empty means any well-formed page exists.
 	Pages []string `yaml:"pages" json:"pages,omitempty"`
+	// AutoReply is the account's automatic replies as set up on the
+	// website, reported by get_current_autoreply_info; off when zero.
+	AutoReply AutoReplyConfig `yaml:"auto_reply" json:"auto_reply,omitzero"`
 }
 
 // OAuthConfig holds the web authorization settings of an app.
@@ -398,6 +401,9 @@ func (c Config) Validate() error {
 			if u.CountryCode != "" && !isDigits(u.CountryCode, 1, 4) {
 				return bad(fmt.Sprintf("%susers[%d].country_code", p, j), "must be 1 to 4 digits, got %q", u.CountryCode)
 			}
+		}
+		if err := validateAutoReply(p+"auto_reply", a.AutoReply); err != nil {
+			return err
 		}
 		if aa := a.OAuth.AutoApprove; aa != "" && !openids[aa] {
 			return bad(p+"oauth.auto_approve", "%q is not one of the app's users", aa)

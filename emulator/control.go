@@ -24,6 +24,8 @@ type UserInfo struct {
 	UserConfig
 	Subscribed    bool  `json:"subscribed"`
 	SubscribeTime int64 `json:"subscribe_time,omitempty"`
+	// Blacklisted is true when the account has blacklisted the user.
+	Blacklisted bool `json:"blacklisted,omitempty"`
 }
 
 // Apps lists the hosted apps in configuration order, without secrets.
@@ -43,7 +45,7 @@ func (e *Emulator) appInfo(a *app) AppInfo {
 		PushURL: a.pushURL, Users: make([]UserInfo, 0, len(a.users)),
 	}
 	for _, u := range a.users {
-		ui := UserInfo{UserConfig: u.UserConfig, Subscribed: u.subscribed}
+		ui := UserInfo{UserConfig: u.UserConfig, Subscribed: u.subscribed, Blacklisted: a.blacklisted(u.OpenID)}
 		ui.UserConfig.Subscribed = nil
 		if !u.subscribeTime.IsZero() {
 			ui.SubscribeTime = u.subscribeTime.Unix()
@@ -209,6 +211,7 @@ func (e *Emulator) controlMux() *http.ServeMux {
 	e.payControlRoutes(m)
 	e.wxaControlRoutes(m)
 	e.componentControlRoutes(m)
+	e.articleControlRoutes(m)
 	m.HandleFunc("/_emulator/", func(w http.ResponseWriter, r *http.Request) {
 		controlFail(w, http.StatusNotFound, errors.New("emulator: no such control endpoint: "+r.Method+" "+r.URL.Path))
 	})

@@ -39,6 +39,9 @@ type ConversationEntry struct {
 	Error     string    `json:"error,omitempty"`
 	XML       string    `json:"xml,omitempty"`
 	Delivered int       `json:"deliveries,omitempty"` // HTTP deliveries of an inbound message
+	// Blocked is set on an inbound message that was not delivered because
+	// the account has blacklisted the user.
+	Blocked bool `json:"blocked,omitempty"`
 }
 
 // appendConversation adds entry to the log of openID. a.mu must be held.

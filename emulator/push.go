@@ -62,10 +62,15 @@ type PushResult struct {
 	// Error is why the user sees ServiceUnavailableText: no answer, bad HTTP
 	// status or an invalid reply. Empty on success.
 	Error string `json:"error,omitempty"`
+	// Blocked is true when the account has blacklisted the user: the
+	// message was not delivered (no Attempts) and the user sees nothing.
+	// Following and unfollowing are delivered all the same.
+	Blocked bool `json:"blocked,omitempty"`
 }
 
-// OK reports whether the server answered and the answer was valid.
-func (r *PushResult) OK() bool { return r.Error == "" }
+// OK reports whether the message was delivered, the server answered and
+// the answer was valid.
+func (r *PushResult) OK() bool { return r.Error == "" && !r.Blocked }
 
 // maxReplyBody caps the answer of a push that is read.
 const maxReplyBody = 1 << 20
@@ -110,6 +115,7 @@ func (e *Emulator) Push(ctx context.Context, appID string, req PushRequest) (*Pu
 	}
 	openID := u.OpenID
 	subscribed := u.subscribed
+	blocked := a.blacklisted(openID)
 	a.msgSeq++
 	// Real MsgIds are CreateTime<<32 | a per-account sequence.
 	msgID := now.Unix()<<32 | int64(uint32(a.msgSeq))
@@ -137,6 +143,9 @@ func (e *Emulator) Push(ctx context.Context, appID string, req PushRequest) (*Pu
 	if !subscribed && in.MsgType != MsgTypeEvent {
 		return nil, fmt.Errorf("%w: %s", ErrNotSubscribed, openID)
 	}
+	if blocked && blocksPush(in) {
+		return e.blockedPush(a, in, now), nil
+	}
 	if tgt.json {
 		if in.JSON, err = pushJSON(in.XML); err != nil {
 			return nil, err
@@ -144,12 +153,14 @@ func (e *Emulator) Push(ctx context.Context, appID string, req PushRequest) (*Pu
 	}
 	if in.MsgType == MsgTypeEvent {
 		a.mu.Lock()
+		was := u.subscribed
 		switch in.Event {
 		case EventTypeSubscribe:
 			u.subscribed, u.subscribeTime = true, now
 		case EventTypeUnsubscribe:
 			u.subscribed = false
 		}
+		recordFollow(a, u, was, in, now)
 		a.mu.Unlock()
 	}
 
@@ -158,6 +169,7 @@ func (e *Emulator) Push(ctx context.Context, appID string, req PushRequest) (*Pu
 	// window opens) from the moment it is sent, not once it is answered:
 	// a server may send a customer-service message before it replies.
 	e.logInbound(a, in, now)
+	recordInbound(a, in, now)
 	build := func(ctx context.Context) (*http.Request, error) { return e.signedPushRequest(ctx, tgt, in) }
 	var body []byte
 	var answered bool
@@ -192,6 +204,7 @@ func (e *Emulator) Push(ctx context.Context, appID string, req PushRequest) (*Pu
 		res.UserSees = unavailableText(a)
 	}
 	e.stats.recordPush(appID, len(res.Attempts), res.Error != "")
+	recordDeliveries(a, res.Attempts, now)
 	e.logConversation(a, in, res, now)
 	return res, nil
 }
