@@ -30,6 +30,8 @@
 //	DELETE /_emulator/faults                  clears all faults
 //	GET    /_emulator/stats                   Stats
 //	DELETE /_emulator/stats                   resets the counters
+//	POST   /_emulator/apps/{appid}/articles         SentArticle → SentArticle (for the data APIs)
+//	POST   /_emulator/apps/{appid}/articles/events  ArticleEvent → ArticleEvent (a reader reads, shares, saves)
 //
 // A push, for example:
 //
@@ -44,6 +46,9 @@
 //	     "no_reply":false,"user_sees":"world"}
 //
 // A failed push has "user_sees":"该公众号暂时无法提供服务，请稍后再试" and an "error".
+// A push from a user the account has blacklisted is not delivered: it has
+// "blocked":true and no attempts (following and unfollowing still go
+// through), and its log entry is marked "blocked".
 //
 // # Extending the route table
 //
@@ -75,6 +80,8 @@
 //	GET  /sns/auth                       sns access_token check
 //	     /cgi-bin/menu/…, user/…, tags/…, message/…, media/…, material/…, qrcode/…
 //	                                     the Official Account APIs (see mp_*.go)
+//	POST /datacube/…                     data APIs, counted from what the emulator saw: follows,
+//	                                     messages, deliveries, article events (mp_datacube.go)
 //	GET  /sns/jscode2session             Mini Program login: wx.login code → openid, unionid, session_key
 //	                                     (codes single use, 5 minutes; 45011 above 100 a minute per user)
 //	GET  /wxa/checksession               session_key check (hmac_sha256 signature; 87009)

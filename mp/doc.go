@@ -1,7 +1,8 @@
 // Package mp is the client of the WeChat Official Account (公众号) server
 // API at api.weixin.qq.com: one Client per app, built with NewClient, and a
 // service per API area (menus, users, tags, templates, media, QR codes,
-// customer service, JS-SDK), each declared as
+// customer service, JS-SDK, auto-reply settings, data statistics), each
+// declared as
 //
 //	type MenuService service
 //
@@ -19,7 +20,8 @@
 // (user/info, user/info/batchget, user/get, tags/get, tags/getidlist,
 // user/tag/get, menu/get, menu/trymatch, get_current_selfmenu_info,
 // media/get, material/get_material, material/get_materialcount,
-// template/get_all_private_template), each marked so in its method
+// template/get_all_private_template, tags/members/getblacklist,
+// get_current_autoreply_info, every datacube/...), each marked so in its method
 // whatever its HTTP method. Calls that send, create, change or delete are
 // not retried on -1, because the platform answers -1 now and then after it
 // has done the work and a retry would deliver a message twice; pass the

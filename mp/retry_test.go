@@ -248,20 +248,31 @@ func TestReadsAreMarked(t *testing.T) {
 			_, err := c.Media().AddMaterial(ctx, MediaTypeImage, "a.jpg", strings.NewReader("\xff\xd8\xff"), nil)
 			return err
 		},
-		"/cgi-bin/material/del_material":       func() error { return c.Media().DeleteMaterial(ctx, "m") },
-		"/cgi-bin/user/info/updateremark":      func() error { return c.User().UpdateRemark(ctx, u, "r") },
-		"/cgi-bin/tags/create":                 func() error { _, err := c.Tag().Create(ctx, "t"); return err },
-		"/cgi-bin/tags/update":                 func() error { return c.Tag().Update(ctx, 100, "t") },
-		"/cgi-bin/tags/delete":                 func() error { return c.Tag().Delete(ctx, 100) },
-		"/cgi-bin/tags/members/batchtagging":   func() error { return c.Tag().TagUsers(ctx, 100, []string{u}) },
-		"/cgi-bin/tags/members/batchuntagging": func() error { return c.Tag().UntagUsers(ctx, 100, []string{u}) },
+		"/cgi-bin/material/del_material":         func() error { return c.Media().DeleteMaterial(ctx, "m") },
+		"/cgi-bin/user/info/updateremark":        func() error { return c.User().UpdateRemark(ctx, u, "r") },
+		"/cgi-bin/tags/create":                   func() error { _, err := c.Tag().Create(ctx, "t"); return err },
+		"/cgi-bin/tags/update":                   func() error { return c.Tag().Update(ctx, 100, "t") },
+		"/cgi-bin/tags/delete":                   func() error { return c.Tag().Delete(ctx, 100) },
+		"/cgi-bin/tags/members/batchtagging":     func() error { return c.Tag().TagUsers(ctx, 100, []string{u}) },
+		"/cgi-bin/tags/members/batchuntagging":   func() error { return c.Tag().UntagUsers(ctx, 100, []string{u}) },
+		"/cgi-bin/tags/members/getblacklist":     func() error { _, err := c.User().GetBlacklist(ctx, ""); return err },
+		"/cgi-bin/tags/members/batchblacklist":   func() error { return c.User().Blacklist(ctx, []string{u}) },
+		"/cgi-bin/tags/members/batchunblacklist": func() error { return c.User().Unblacklist(ctx, []string{u}) },
+		"/cgi-bin/get_current_autoreply_info":    func() error { _, err := c.AutoReply().Get(ctx); return err },
+	}
+	for path, call := range dataCubeCalls(ctx, c.DataCube()) {
+		byPath[path] = call
 	}
 	isRead := map[string]bool{}
 	for _, p := range []string{"/cgi-bin/user/info", "/cgi-bin/user/info/batchget", "/cgi-bin/user/get", "/cgi-bin/tags/get",
 		"/cgi-bin/tags/getidlist", "/cgi-bin/user/tag/get", "/cgi-bin/menu/get", "/cgi-bin/menu/trymatch",
 		"/cgi-bin/get_current_selfmenu_info", "/cgi-bin/media/get", "/cgi-bin/material/get_material",
-		"/cgi-bin/material/get_materialcount", "/cgi-bin/template/get_all_private_template"} {
+		"/cgi-bin/material/get_materialcount", "/cgi-bin/template/get_all_private_template",
+		"/cgi-bin/tags/members/getblacklist", "/cgi-bin/get_current_autoreply_info"} {
 		isRead[p] = true
+	}
+	for p := range dataCubeCalls(ctx, c.DataCube()) {
+		isRead[p] = true // every data API only reads
 	}
 	got, want := map[string]int{}, map[string]int{}
 	for path, call := range byPath {

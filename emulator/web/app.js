@@ -196,6 +196,7 @@
       const text = el('div', 'u-text');
       text.append(el('div', 'u-name', u.nickname || '（无昵称）'), el('div', 'u-id', u.openid));
       li.append(userAvatar(u), text, el('span', u.subscribed ? 'tag' : 'tag off', u.subscribed ? '已关注' : '未关注'));
+      if (u.blacklisted) li.appendChild(el('span', 'tag black', '黑名单'));
       const pick = () => selectUser(u.openid);
       li.addEventListener('click', pick);
       li.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') pick(); });
@@ -567,6 +568,8 @@
         renderDev();
       });
       chat.appendChild(node);
+      // A blacklisted user's message is not pushed to the server.
+      if (en.blocked) chat.appendChild(sys('公众号已将你拉黑，消息未推送到开发者服务器', 'error'));
     });
     for (const p of S.pending) {
       if (p.appId !== S.appId || p.user !== S.user) continue;
@@ -861,6 +864,7 @@
         ['EventKey', en.event_key],
         ['MsgId', en.msg_id],
         ['投递次数', en.deliveries],
+        ['拦截', en.blocked ? '用户在黑名单中，未推送' : '', 'bad'],
         ['用户看到', en.direction === 'out' ? en.text : ''],
         ['错误', en.error, 'bad'],
       ]));
@@ -869,6 +873,7 @@
       // The answer to an inbound message is the next entry, when it is a
       // passive reply or the error the user saw.
       const next = S.log[idx + 1];
+      if (en.blocked) return;
       if (en.direction === 'in' && next && next.direction === 'out' && (next.via === 'reply' || next.via === 'error')) {
         body.append(el('h3', '', '回复'), kv([
           ['类型', next.reply ? next.reply.type : next.type],
@@ -889,7 +894,8 @@
     }
     const msg = res.message || {};
     body.append(el('h3', '', '结果'), kv([
-      ['状态', res.error ? '失败' : res.no_reply ? '成功 · 无回复' : '成功', res.error ? 'bad' : 'ok'],
+      ['状态', res.blocked ? '未推送 · 用户在黑名单中' : res.error ? '失败' : res.no_reply ? '成功 · 无回复' : '成功',
+        res.error || res.blocked ? 'bad' : 'ok'],
       ['类型', (msg.msg_type || '') + (msg.event ? ' / ' + msg.event : '')],
       ['MsgId', msg.msg_id],
       ['用户看到', res.user_sees],
