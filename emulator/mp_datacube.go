@@ -585,9 +585,13 @@ const (
 
 // Share scenes (share_scene) of ArticleEvent.
 const (
-	ShareSceneFriend   = 1   // 好友转发
-	ShareSceneMoments  = 2   // 朋友圈
-	ShareSceneOther    = 255 // 其他
+	ShareSceneFriend  = 1   // 好友转发
+	ShareSceneMoments = 2   // 朋友圈
+	ShareSceneOther   = 255 // 其他
+)
+
+// Limits of the article records.
+const (
 	shareSceneDefault  = ShareSceneFriend
 	maxArticleUserSrc  = 7 // 搜一搜, the highest documented user_source of a read
 	maxArticleMsgIDLen = 64
