@@ -94,6 +94,9 @@ first user.`,
 			} else if res.UserSees != "" || res.OK() {
 				fmt.Fprintln(m.Stdout, res.UserSees)
 			}
+			if res.Blocked {
+				return &exitError{code: 1, msg: "push: not delivered: the account has blacklisted this user"}
+			}
 			if !res.OK() {
 				return &exitError{code: 1, msg: "push: " + res.Error}
 			}
