@@ -1,0 +1,38 @@
+// Package interop checks that widely used third-party WeChat SDKs, left
+// unmodified, work against wxkit's emulator. It holds only tests, in a Go
+// module of its own (tools/interop/go.mod) so that the SDKs and their
+// dependencies never enter wxkit's go.mod.
+//
+// Each SDK is pointed at an in-process emulator (emulatortest.New with
+// emulator.DefaultConfig) by its base URL alone: the tests change nothing
+// else in how the SDK is called. Requests to any host but the WeChat
+// platform's and loopback are refused, so the tests never leave the
+// machine.
+//
+// # github.com/silenceper/wechat/v2 (v2.1.10)
+//
+// The SDK has no base-URL option; every call goes through its package
+// level HTTP client (wechat.SetHTTPClient) or, for the v2 refund, which
+// builds a client of its own to present the merchant certificate, through
+// its URI modifier (util.SetURIModifier). The tests give it both: a client
+// whose transport sends api.weixin.qq.com, api.mch.weixin.qq.com,
+// open.weixin.qq.com and mp.weixin.qq.com to the emulator, and a modifier
+// that rewrites the same hosts. Both are global in the SDK, so its tests
+// do not run in parallel.
+//
+// Covered, in silenceper_pay_test.go: WeChat Pay v2 JSAPI with MD5 —
+// unified order, the JSAPI bridge config checked by the emulator as the
+// WeChat client checks getBrandWCPayRequest, the pay notify parsed and
+// verified with the SDK's notify code and acknowledged, order query,
+// refund with the merchant's apiclient_cert.p12 and its refund notify
+// decrypted with the SDK.
+//
+// In silenceper_oa_test.go: the Official Account's access_token and
+// stable_token, custom menu (create, get, conditional, try-match, current
+// self-menu info, delete), users (list, info, batch info, remark), tags,
+// template messages, customer-service messages and typing, QR codes, the
+// JS-SDK config, temporary and permanent media, web authorization (the
+// SDK's authorize URL through the emulator's page, code, user info,
+// refresh, check), and the SDK's message server receiving the emulator's
+// encrypted pushes and answering with passive replies.
+package interop
