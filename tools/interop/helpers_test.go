@@ -35,7 +35,13 @@ const (
 // test ends.
 func newEmulator(t *testing.T) *emulatortest.Server {
 	t.Helper()
-	srv := emulatortest.New(t, emulator.DefaultConfig())
+	return newEmulatorWith(t, emulator.DefaultConfig())
+}
+
+// newEmulatorWith is newEmulator with the configuration cfg.
+func newEmulatorWith(t *testing.T, cfg emulator.Config) *emulatortest.Server {
+	t.Helper()
+	srv := emulatortest.New(t, cfg)
 	useEmulator(t, srv)
 	return srv
 }

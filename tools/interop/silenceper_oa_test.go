@@ -662,3 +662,30 @@ func TestSilenceperOAuth(t *testing.T) {
 		t.Errorf("GetUserInfo with an snsapi_base token: err = %v, want errcode 48001", err)
 	}
 }
+
+func TestSilenceperSubscribeNotification(t *testing.T) {
+	emu := newEmulator(t)
+	sub := newOfficialAccount(false).GetSubscribe()
+	tpls, err := emu.SubscribeTemplates(emulator.DemoAppID)
+	if err != nil || len(tpls) == 0 {
+		t.Fatalf("SubscribeTemplates = %v, %v", tpls, err)
+	}
+	data := map[string]*message.SubscribeDataItem{
+		"phrase1": {Value: "通过"}, "thing2": {Value: "会员认证"}, "time3": {Value: "2025-03-01 10:00"},
+	}
+	if err := sub.Send(&message.SubscribeMessage{ToUser: userZhang, TemplateID: tpls[0].TemplateID, Data: data}); err != nil {
+		t.Fatalf("Send (bizsend): %v", err)
+	}
+	conv, err := emu.Conversation(emulator.DemoAppID, userZhang)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(conv, func(e emulator.ConversationEntry) bool { return e.Via == "subscribe" })
+	if i < 0 || !strings.Contains(conv[i].Text, "会员认证") {
+		t.Errorf("user's conversation = %+v, want the notification", conv)
+	}
+	delete(data, "thing2")
+	if err := sub.Send(&message.SubscribeMessage{ToUser: userZhang, TemplateID: tpls[0].TemplateID, Data: data}); errcode(err) != 47003 {
+		t.Errorf("Send without a keyword: err = %v, want errcode 47003", err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -364,6 +365,40 @@ func TestSilenceperPayV2Answers(t *testing.T) {
 	}
 	if _, err := emu.MerchantOrder(emulator.DemoMchID, "interop-answer-2"); !errors.Is(err, emulator.ErrUnknownOrder) {
 		t.Errorf("MerchantOrder of the order signed with a wrong key: err = %v, want ErrUnknownOrder", err)
+	}
+}
+
+// TestSilenceperPayV2NativeClose places a NATIVE order (a QR code link),
+// closes it unpaid and queries it.
+func TestSilenceperPayV2NativeClose(t *testing.T) {
+	emu := newEmulator(t)
+	o := pay.NewPay(&payConfig.Config{AppID: emulator.DemoAppID, MchID: emulator.DemoMchID, Key: emulator.DemoAPIKey,
+		NotifyURL: "http://127.0.0.1:9/pay/notify"}).GetOrder()
+	const outTradeNo = "interop-native-1"
+
+	pre, err := o.PrePayOrder(&order.Params{TotalFee: "990", CreateIP: "127.0.0.1", Body: "interop 扫码", OutTradeNo: outTradeNo, TradeType: "NATIVE"})
+	if err != nil {
+		t.Fatalf("PrePayOrder (NATIVE): %v", err)
+	}
+	if pre.TradeType != "NATIVE" || pre.PrePayID == "" || !strings.HasPrefix(pre.CodeURL, "weixin://wxpay/bizpayurl?pr=") {
+		t.Errorf("PrePayOrder (NATIVE) = %+v, want a prepay_id and a code_url", pre)
+	}
+	q, err := o.QueryOrder(&order.QueryParams{OutTradeNo: outTradeNo})
+	if err != nil || deref(q.TradeState) != "NOTPAY" {
+		t.Errorf("QueryOrder before paying: trade_state %q, %v; want NOTPAY", deref(q.TradeState), err)
+	}
+	res, err := o.CloseOrder(&order.CloseParams{OutTradeNo: outTradeNo})
+	if err != nil {
+		t.Fatalf("CloseOrder: %v", err)
+	}
+	if deref(res.ReturnCode) != "SUCCESS" || deref(res.ResultCode) != "SUCCESS" {
+		t.Errorf("CloseOrder = return_code %q result_code %q, want SUCCESS", deref(res.ReturnCode), deref(res.ResultCode))
+	}
+	if q, err := o.QueryOrder(&order.QueryParams{OutTradeNo: outTradeNo}); err != nil || deref(q.TradeState) != "CLOSED" {
+		t.Errorf("QueryOrder after CloseOrder: trade_state %q, %v; want CLOSED", deref(q.TradeState), err)
+	}
+	if _, err := emu.PayOrder(pre.PrePayID, emulator.Payment{OpenID: userAlice}); !errors.Is(err, emulator.ErrOrderNotPayable) {
+		t.Errorf("paying the closed order: err = %v, want ErrOrderNotPayable", err)
 	}
 }
 
