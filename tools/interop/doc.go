@@ -30,7 +30,7 @@
 //
 // In silenceper_oa_test.go: the Official Account's access_token and
 // stable_token, custom menu (create, get, conditional, try-match, current
-// self-menu info, delete), users (list, info, batch info, remark), tags,
+// self-menu info, delete), users (list, info, batch info, remark, blacklist), tags,
 // template messages, subscription notifications (bizsend),
 // customer-service messages and typing, QR codes, the JS-SDK config,
 // temporary and permanent media, web authorization (the SDK's authorize
@@ -49,7 +49,7 @@
 // Not covered, because the emulator does not serve them yet (HTTP 404):
 // getcallbackip, get_api_domain_ip, clear_quota, shorturl, the
 // customer-service account APIs (getkflist, getonlinekflist,
-// kfaccount/*), blacklist, material/batchget_material, media/uploadimg,
+// kfaccount/*), material/batchget_material, media/uploadimg,
 // template/api_add_template, wxaapi/newtmpl/*, drafts and publishing, mass
 // messages and datacube.
 package interop

@@ -253,6 +253,23 @@ func TestSilenceperUsersAndTags(t *testing.T) {
 		t.Errorf("remark after UpdateRemark = %q, %v; want VIP", info.Remark, err)
 	}
 
+	if err := u.BatchBlackList(userAlice); err != nil {
+		t.Fatalf("BatchBlackList: %v", err)
+	}
+	black, err := u.GetAllBlackList()
+	if err != nil {
+		t.Fatalf("GetAllBlackList: %v", err)
+	}
+	if diff := cmp.Diff([]string{userAlice}, black); diff != "" {
+		t.Errorf("GetAllBlackList (-want +got):\n%s", diff)
+	}
+	if err := u.BatchUnBlackList(userAlice); err != nil {
+		t.Fatalf("BatchUnBlackList: %v", err)
+	}
+	if page, err := u.GetBlackList(); err != nil || page.Total != 0 || len(page.Data.OpenIDs) != 0 {
+		t.Errorf("GetBlackList after BatchUnBlackList = %+v, %v; want it empty", page, err)
+	}
+
 	tag, err := u.CreateTag("interop")
 	if err != nil {
 		t.Fatalf("CreateTag: %v", err)
