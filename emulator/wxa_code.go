@@ -92,7 +92,7 @@ func validWXAPage(p string) bool {
 }
 
 // serveGetWXACodeUnlimit serves POST /wxa/getwxacodeunlimit: the answer is
-// a PNG image (Content-Type image/png) of a Mini Program code for scene
+// a PNG image (labelled Content-Type image/jpeg, as the platform does) of a Mini Program code for scene
 // and page, width × width pixels (width 430 by default, kept within
 // 280..1280), drawn in line_color (black by default) on white, or on a
 // transparent background with is_hyaline; its tEXt chunks carry scene,
@@ -161,7 +161,9 @@ func (e *Emulator) serveGetWXACodeUnlimit(w http.ResponseWriter, r *http.Request
 		e.writeAPIError(w, err)
 		return
 	}
-	w.Header().Set("Content-Type", "image/png")
+	// The platform labels its code image/jpeg whatever the bytes (SDKs
+	// check for exactly that type); the body is a PNG.
+	w.Header().Set("Content-Type", "image/jpeg")
 	w.Header().Set("Content-Length", strconv.Itoa(len(img)))
 	_, _ = w.Write(img)
 }

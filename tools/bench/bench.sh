@@ -63,6 +63,6 @@ EOC
     w=$(load http://127.0.0.1:18088/wx/$APPID $GW)
     kill $GW; wait $GW 2>/dev/null || true
     printf '%-20s %-8s %10s %10s %7s\n' "$st" "$mode" "$f" "$w" "$(awk -v a="$w" -v b="$f" 'BEGIN{printf "%.2f", a/b}')"
-    if [ "$st" = postgres ]; then psql "$WXKIT_BENCH_POSTGRES_URL" -qc "DROP SCHEMA $schema CASCADE" >/dev/null; fi
+    if [ "$st" = postgres ]; then psql "$WXKIT_BENCH_POSTGRES_URL" -qc "DROP SCHEMA $schema CASCADE" >/dev/null 2>&1; fi
   done
 done
