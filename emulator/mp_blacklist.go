@@ -158,7 +158,11 @@ func (e *Emulator) blockedPush(a *app, in *InboundMessage, now time.Time) *PushR
 
 // blocksPush reports whether a push of in from a blacklisted user is
 // withheld: everything the user sends or does, but following and
-// unfollowing, which change the relation the user APIs report.
+// unfollowing, which change the relation the user APIs report, and the
+// events the platform pushes about a send (platformEvents).
 func blocksPush(in *InboundMessage) bool {
+	if in.MsgType == MsgTypeEvent && slices.Contains(platformEvents, in.Event) {
+		return false
+	}
 	return in.MsgType != MsgTypeEvent || (in.Event != EventTypeSubscribe && in.Event != EventTypeUnsubscribe)
 }

@@ -3,7 +3,6 @@ package emulator
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -22,6 +21,10 @@ type TemplateInfo struct {
 	// Content has {{keyword.DATA}} placeholders.
 	Content string `json:"content"`
 	Example string `json:"example"`
+	// Type is the kind of a subscription-notification template: 2
+	// one-time (一次性订阅, one message per acceptance), 3 long-term
+	// (长期订阅). Zero for template-message templates.
+	Type int `json:"type,omitempty"`
 }
 
 // templateState is the per-app template store (guarded by app.mu).
@@ -36,7 +39,6 @@ func init() {
 	handle("/cgi-bin/message/template/send", (*Emulator).serveTemplateSend)
 	handle("/cgi-bin/template/get_all_private_template", (*Emulator).serveTemplateList)
 	handle("/cgi-bin/template/del_private_template", (*Emulator).serveTemplateDelete)
-	handle("/cgi-bin/message/subscribe/bizsend", (*Emulator).serveSubscribeSend)
 }
 
 // seededTemplateID returns a stable 43-character template id for appID.
@@ -68,7 +70,7 @@ func templatesOf(a *app) *templateState {
 			},
 		}
 		st.subscribe = []TemplateInfo{{
-			TemplateID: seededTemplateID(id, "subscribe_review"), Title: "审核结果通知",
+			TemplateID: seededTemplateID(id, "subscribe_review"), Title: "审核结果通知", Type: 2,
 			Content: "审核结果：{{phrase1.DATA}}\n申请项目：{{thing2.DATA}}\n审核时间：{{time3.DATA}}",
 			Example: "审核结果：通过\n申请项目：会员认证\n审核时间：2025-03-01 10:00",
 		}}
@@ -148,21 +150,41 @@ type templateSendRequest struct {
 	} `json:"data"`
 }
 
-// serveTemplateSend serves POST /cgi-bin/message/template/send. Errors:
-// 40003 (touser not of the app), 43004 (the user does not follow), 40037
-// (unknown template_id). It answers {"msgid":N} and adds the message, as
-// the user sees it, to the conversation log (via "template").
+// templateSendDaily is the default daily quota of message/template/send
+// (100000 a day; the platform raises it with the follower count).
+const templateSendDaily = 100000
+
+// Statuses of the TEMPLATESENDJOBFINISH event.
+const (
+	templateStatusSuccess   = "success"
+	templateStatusUserBlock = "failed:user block"
+)
+
+// serveTemplateSend serves POST /cgi-bin/message/template/send. Errors, in
+// order: the access_token errors, 48001 for a Mini Program, 44002/47001 a
+// missing or bad body, 45009 over the daily quota (100000, Limits.Daily),
+// 40003 touser empty or not of the app, 43004 the user does not follow,
+// 40037 an unknown template_id, 40166 a miniprogram without appid. It
+// answers {"msgid":N}, adds the message, as the user sees it, to the
+// conversation log (via "template") and then pushes TEMPLATESENDJOBFINISH
+// with that MsgID and Status "success", or "failed:user block" when the
+// account has blacklisted the user (the user sees nothing).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Template_Message_Interface.html
 func (e *Emulator) serveTemplateSend(w http.ResponseWriter, r *http.Request) {
 	var req templateSendRequest
 	a := e.mpCall(w, r, http.MethodPost, &req)
-	if a == nil {
+	if a == nil || !e.requireOfficialAccount(w, a) {
 		return
 	}
 	now := e.Now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	const path = "/cgi-bin/message/template/send"
+	if !a.takeQuota(path, e.dailyLimit(path, templateSendDaily), now) {
+		e.writeErr(w, 45009)
+		return
+	}
 	u := a.user(req.ToUser)
 	if u == nil {
 		e.writeAPIError(w, apiErr(40003))
@@ -178,15 +200,29 @@ func (e *Emulator) serveTemplateSend(w http.ResponseWriter, r *http.Request) {
 		e.writeAPIError(w, mpErr(40037))
 		return
 	}
+	if req.MiniProgram != nil && req.MiniProgram.AppID == "" {
+		e.writeAPIError(w, mpErr(40166))
+		return
+	}
 	text := renderTemplate(st.templates[i].Content, func(k string) string { return req.Data[k].Value })
 	if st.lastMsgID == 0 {
 		st.lastMsgID = int64(randomInt(1000000000, 1999999999))
 	}
 	st.lastMsgID++
-	a.appendConversation(u.OpenID, ConversationEntry{
+	status := templateStatusSuccess
+	entry := ConversationEntry{
 		Time: now, Direction: DirectionOut, Via: "template", Type: MsgTypeText, MsgID: st.lastMsgID,
 		Text: st.templates[i].Title + "\n" + text,
-	})
+	}
+	if a.blacklisted(u.OpenID) {
+		status = templateStatusUserBlock
+		entry.Blocked, entry.Error = true, "not delivered: "+status
+	}
+	a.appendConversation(u.OpenID, entry)
+	var x xmlBuilder
+	x.num("MsgID", itoa64(st.lastMsgID))
+	x.cdata("Status", status)
+	e.queueEvent(a, PushRequest{User: u.OpenID, RawXML: eventXML(eventTemplateSendJobFinish, x.b.String())})
 	writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok", "msgid": st.lastMsgID})
 }
 
@@ -263,52 +299,4 @@ func checkSubscribeValue(key, v string) bool {
 		return n >= 1 && n <= 20
 	}
 	return true
-}
-
-// serveSubscribeSend serves POST /cgi-bin/message/subscribe/bizsend.
-// Errors: 40003 (touser not of the app), 40037 (unknown template), 47003
-// (a keyword value breaks its kind's rules; errmsg names it). The
-// notification is added to the conversation log (via "subscribe").
-//
-// WeChat docs: https://developers.weixin.qq.com/doc/service/api/notify/notify/api_sendnewsubscribemsg.html
-func (e *Emulator) serveSubscribeSend(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		ToUser     string `json:"touser"`
-		TemplateID string `json:"template_id"`
-		Page       string `json:"page"`
-		Data       map[string]struct {
-			Value string `json:"value"`
-		} `json:"data"`
-	}
-	a := e.mpCall(w, r, http.MethodPost, &req)
-	if a == nil {
-		return
-	}
-	now := e.Now()
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	u := a.user(req.ToUser)
-	if u == nil {
-		e.writeAPIError(w, apiErr(40003))
-		return
-	}
-	st := templatesOf(a)
-	i := slices.IndexFunc(st.subscribe, func(t TemplateInfo) bool { return t.TemplateID == req.TemplateID })
-	if i < 0 {
-		e.writeAPIError(w, mpErr(40037))
-		return
-	}
-	t := st.subscribe[i]
-	for _, m := range placeholderRE.FindAllStringSubmatch(t.Content, -1) {
-		key := m[1]
-		if !checkSubscribeValue(key, req.Data[key].Value) {
-			e.writeAPIError(w, mpErrf(47003, fmt.Sprintf("argument invalid! data.%s.value invalid", key)))
-			return
-		}
-	}
-	text := renderTemplate(t.Content, func(k string) string { return req.Data[k].Value })
-	a.appendConversation(u.OpenID, ConversationEntry{
-		Time: now, Direction: DirectionOut, Via: "subscribe", Type: MsgTypeText, Text: t.Title + "\n" + text,
-	})
-	writeJSON(w, okBody)
 }
