@@ -9,7 +9,9 @@ import "context"
 // WeChat docs: https://developers.weixin.qq.com/doc/service/api/notify/notify/api_sendnewsubscribemsg.html
 type SubscribeService service
 
-// Subscribe returns the service for the subscription-notification endpoint.
+// Subscribe returns the service for the subscription-notification
+// endpoints: sending (bizsend) and the account's templates
+// (wxaapi/newtmpl/..., in subscribe_template.go).
 func (c *Client) Subscribe() *SubscribeService { return (*SubscribeService)(&c.common) }
 
 // SubscribeValue is one keyword value of a subscription notification
@@ -29,10 +31,16 @@ type SubscribeSendRequest struct {
 	Data        map[string]SubscribeValue `json:"data"`
 }
 
-// Send sends a subscription notification (cgi-bin/message/subscribe/bizsend).
-// Errors: 40003 (invalid touser), 40037 (invalid template_id), 43101 (the
-// user has not subscribed or unsubscribed), 47003 (a value breaks its
-// keyword's rules).
+// Send sends a subscription notification (cgi-bin/message/subscribe/bizsend)
+// to a user who accepted the template (the account is pushed
+// subscribe_msg_popup_event with SubscribeStatusString "accept"); each
+// acceptance of a one-time template allows one message. The account is
+// pushed subscribe_msg_sent_event (TemplateId, MsgID, ErrorCode,
+// ErrorStatus) once the message is delivered. Errors: 40003 (invalid
+// touser), 40037 (invalid template_id), 43101 (the user has not accepted
+// the template, rejected it or used the acceptance up), 47003 (a value
+// breaks its keyword's rules), 48001 (a Mini Program: use its
+// subscribe/send).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/service/api/notify/notify/api_sendnewsubscribemsg.html
 func (s *SubscribeService) Send(ctx context.Context, msg *SubscribeSendRequest, opts ...CallOption) error {

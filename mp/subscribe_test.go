@@ -2,10 +2,12 @@ package mp
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/wxkit/wxkit"
+	"github.com/wxkit/wxkit/emulator"
 )
 
 func TestSubscribeSend(t *testing.T) {
@@ -24,11 +26,14 @@ func TestSubscribeSend(t *testing.T) {
 			"time3":   {Value: "2025-03-01 10:00"},
 		},
 	}
+	if _, err := env.srv.SubscribePopup(ctx, emuAppID, emulator.SubscribePopupRequest{OpenID: env.users[0], TemplateID: tpls[0].TemplateID, Accept: true}); err != nil {
+		t.Fatalf("SubscribePopup = %v", err)
+	}
 	if err := env.c.Subscribe().Send(ctx, msg); err != nil {
 		t.Fatalf("Subscribe.Send = %v", err)
 	}
 	log, _ := env.srv.Conversation(emuAppID, env.users[0])
-	if len(log) == 0 || log[len(log)-1].Via != "subscribe" || !strings.Contains(log[len(log)-1].Text, "会员认证") {
+	if i := slices.IndexFunc(log, func(e emulatorEntry) bool { return e.Via == "subscribe" }); i < 0 || !strings.Contains(log[i].Text, "会员认证") {
 		t.Errorf("conversation = %+v, want the notification", log)
 	}
 

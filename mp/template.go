@@ -4,8 +4,8 @@ import (
 	"context"
 )
 
-// TemplateService handles template messages (模板消息): sending and the
-// account's private templates.
+// TemplateService handles template messages (模板消息): sending, the
+// account's private templates and its industry (template_industry.go).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Template_Message_Interface.html
 type TemplateService service
@@ -40,10 +40,13 @@ type TemplateSendRequest struct {
 	Data        map[string]TemplateValue `json:"data"`
 }
 
-// Send sends a template message and returns its msgid (which the
-// TEMPLATESENDJOBFINISH event carries later). Errors: 40037 (invalid
-// template_id), 40003 (OpenID not of this account), 43004 (the user does
-// not follow the account).
+// Send sends a template message and returns its msgid. The account is
+// pushed TEMPLATESENDJOBFINISH later with that MsgID and Status "success",
+// "failed:user block" (the user refuses the account's messages) or
+// "failed: system failed". Errors: 40037 (invalid template_id), 40003
+// (OpenID not of this account), 43004 (the user does not follow the
+// account), 40166 (miniprogram without a valid appid), 45009 (daily quota,
+// 100000 and more with the follower count), 48001 (a Mini Program).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Template_Message_Interface.html
 func (s *TemplateService) Send(ctx context.Context, msg *TemplateSendRequest, opts ...CallOption) (int64, error) {
