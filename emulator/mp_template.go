@@ -164,7 +164,8 @@ const (
 // order: the access_token errors, 48001 for a Mini Program, 44002/47001 a
 // missing or bad body, 45009 over the daily quota (100000, Limits.Daily),
 // 40003 touser empty or not of the app, 43004 the user does not follow,
-// 40037 an unknown template_id, 40166 a miniprogram without appid. It
+// 40037 an unknown template_id. A miniprogram with an empty appid is
+// ignored, as SDKs send one on every call. It
 // answers {"msgid":N}, adds the message, as the user sees it, to the
 // conversation log (via "template") and then pushes TEMPLATESENDJOBFINISH
 // with that MsgID and Status "success", or "failed:user block" when the
@@ -198,10 +199,6 @@ func (e *Emulator) serveTemplateSend(w http.ResponseWriter, r *http.Request) {
 	i := slices.IndexFunc(st.templates, func(t TemplateInfo) bool { return t.TemplateID == req.TemplateID })
 	if i < 0 {
 		e.writeAPIError(w, mpErr(40037))
-		return
-	}
-	if req.MiniProgram != nil && req.MiniProgram.AppID == "" {
-		e.writeAPIError(w, mpErr(40166))
 		return
 	}
 	text := renderTemplate(st.templates[i].Content, func(k string) string { return req.Data[k].Value })

@@ -45,7 +45,7 @@ type TemplateSendRequest struct {
 // "failed:user block" (the user refuses the account's messages) or
 // "failed: system failed". Errors: 40037 (invalid template_id), 40003
 // (OpenID not of this account), 43004 (the user does not follow the
-// account), 40166 (miniprogram without a valid appid), 45009 (daily quota,
+// account), 45009 (daily quota,
 // 100000 and more with the follower count), 48001 (a Mini Program).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Template_Message_Interface.html

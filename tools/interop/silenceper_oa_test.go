@@ -690,6 +690,13 @@ func TestSilenceperSubscribeNotification(t *testing.T) {
 	data := map[string]*message.SubscribeDataItem{
 		"phrase1": {Value: "通过"}, "thing2": {Value: "会员认证"}, "time3": {Value: "2025-03-01 10:00"},
 	}
+	if err := sub.Send(&message.SubscribeMessage{ToUser: userZhang, TemplateID: tpls[0].TemplateID, Data: data}); errcode(err) != 43101 {
+		t.Errorf("Send before the user accepted: err = %v, want errcode 43101", err)
+	}
+	accept := emulator.SubscribePopupRequest{OpenID: userZhang, TemplateID: tpls[0].TemplateID, Accept: true}
+	if _, err := emu.SubscribePopup(t.Context(), emulator.DemoAppID, accept); err != nil {
+		t.Fatalf("SubscribePopup: %v", err)
+	}
 	if err := sub.Send(&message.SubscribeMessage{ToUser: userZhang, TemplateID: tpls[0].TemplateID, Data: data}); err != nil {
 		t.Fatalf("Send (bizsend): %v", err)
 	}
