@@ -46,13 +46,13 @@
 // countryCode as a number, getwxacodeunlimit labelled image/png); they run
 // again by themselves once the emulator answers as the platform does.
 //
+// In silenceper_templates_test.go: template/api_add_template and the
+// subscription-template library (wxaapi/newtmpl/*: categories, public
+// titles and keywords, add, list, delete).
+//
 // Not covered, because the emulator does not serve them yet (HTTP 404):
 // getcallbackip, get_api_domain_ip, clear_quota, shorturl, the
 // customer-service account APIs (getkflist, getonlinekflist,
 // kfaccount/*), material/batchget_material, media/uploadimg, drafts and
 // publishing, mass messages and datacube.
-//
-// In silenceper_templates_test.go: template/api_add_template and the
-// subscription-template library (wxaapi/newtmpl/*: categories, public
-// titles and keywords, add, list, delete).
 package interop
