@@ -10,6 +10,7 @@ import (
 //
 //	POST /_emulator/apps/{appid}/subscribe-popup {"openid","template_id","accept":true,"scene":1,"settings":false}
 //	                                             → {"openid","template_id","status":"accept","push":PushResult}
+//	GET  /_emulator/apps/{appid}/templates       → {"templates":[TemplateInfo...],"subscribe_templates":[...]}
 //
 // Errors are {"error"}: 404 an unknown app or user, 409 a Mini Program,
 // 400 a bad body, an unknown template, a bad scene or an acceptance from
@@ -34,5 +35,21 @@ func (e *Emulator) subscribeControlRoutes(m *http.ServeMux) {
 			return
 		}
 		writeJSON(w, res)
+	})
+	m.HandleFunc("GET /_emulator/apps/{appid}/templates", func(w http.ResponseWriter, r *http.Request) {
+		appID := r.PathValue("appid")
+		tpls, err := e.Templates(appID)
+		if err != nil {
+			controlFail(w, http.StatusNotFound, err)
+			return
+		}
+		subs, _ := e.SubscribeTemplates(appID)
+		if tpls == nil {
+			tpls = []TemplateInfo{}
+		}
+		if subs == nil {
+			subs = []TemplateInfo{}
+		}
+		writeJSON(w, map[string]any{"templates": tpls, "subscribe_templates": subs})
 	})
 }

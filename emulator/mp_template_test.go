@@ -240,3 +240,31 @@ func TestTemplateSendQuota(t *testing.T) {
 	tok = fetchToken(t, e)
 	wantErr0(t, "template/send next day", call(t, e, "POST", "/cgi-bin/message/template/send?access_token="+tok, body))
 }
+
+// TestTemplatesControl: the control API lists an app's templates (the
+// browser page's subscription picker reads it); an unknown app is 404.
+func TestTemplatesControl(t *testing.T) {
+	t.Parallel()
+	e := newTest(t, nil)
+	if _, err := e.AddTemplate(testAppID, TemplateInfo{Title: "x", Content: "{{thing1.DATA}}"}, true); err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Templates []TemplateInfo `json:"templates"`
+		Subscribe []TemplateInfo `json:"subscribe_templates"`
+	}
+	if st := serveJSON(t, e, "GET", "/_emulator/apps/"+testAppID+"/templates", "", &out); st != http.StatusOK {
+		t.Fatalf("GET templates = %d", st)
+	}
+	tpls, _ := e.Templates(testAppID)
+	subs, _ := e.SubscribeTemplates(testAppID)
+	if diff := cmp.Diff(tpls, out.Templates); diff != "" {
+		t.Errorf("templates (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(subs, out.Subscribe); diff != "" || len(subs) != 2 {
+		t.Errorf("subscribe_templates (-want +got):\n%s", diff)
+	}
+	if st, _ := serveRaw(t, e, "GET", "/_emulator/apps/wxnope/templates", ""); st != http.StatusNotFound {
+		t.Errorf("GET templates of an unknown app = %d, want 404", st)
+	}
+}

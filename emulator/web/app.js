@@ -229,6 +229,43 @@
     renderFooter();
     renderDev();
     poll(true);
+    loadSubTemplates();
+  }
+
+  // ---------- subscription notifications ----------
+
+  // loadSubTemplates fills the subscription-template picker of an
+  // Official Account (the panel is hidden for Mini Programs).
+  async function loadSubTemplates() {
+    const a = currentApp();
+    const sel = $('sub-template');
+    $('sub-panel').hidden = !a || a.type === 'miniprogram';
+    if (!a || a.type === 'miniprogram') return;
+    try {
+      const data = await api('GET', '/_emulator/apps/' + encodeURIComponent(a.appid) + '/templates');
+      sel.replaceChildren();
+      for (const t of (data && data.subscribe_templates) || []) {
+        const o = el('option', '', t.title + ' · ' + t.template_id.slice(0, 10) + '…');
+        o.value = t.template_id;
+        sel.appendChild(o);
+      }
+    } catch (e) {
+      toast(e.message);
+    }
+  }
+
+  // subscribePopup answers the subscription dialog as the current user.
+  async function subscribePopup(accept, settings) {
+    const id = $('sub-template').value;
+    if (!S.appId || !S.user || !id) return;
+    try {
+      const res = await api('POST', '/_emulator/apps/' + encodeURIComponent(S.appId) + '/subscribe-popup',
+        { openid: S.user, template_id: id, accept, settings });
+      if (res.push) afterPush(res.push);
+      else toast((accept ? '已允许' : '已拒收') + '（未配置推送 URL，事件未推送）');
+    } catch (e) {
+      toast(e.message);
+    }
   }
 
   // ---------- polling ----------
@@ -299,6 +336,14 @@
     if (doc.getElementsByTagName('parsererror').length) return out;
     for (const n of Array.from(doc.documentElement.children)) out[n.tagName] = n.textContent;
     return out;
+  }
+
+  // xmlAll returns the text of every element named tag in xml, at any depth.
+  function xmlAll(xml, tag) {
+    if (!xml) return [];
+    const doc = new DOMParser().parseFromString(xml, 'application/xml');
+    if (doc.getElementsByTagName('parsererror').length) return [];
+    return Array.from(doc.getElementsByTagName(tag)).map((n) => n.textContent);
   }
 
   function row(dir, content, opts) {
@@ -469,6 +514,15 @@
         return '点击菜单 · ' + key;
       case 'VIEW':
         return '打开菜单链接 · ' + key;
+      case 'TEMPLATESENDJOBFINISH':
+        return '模板消息 ' + (f.MsgID || '') + ' 送达结果：' + (f.Status || '');
+      case 'subscribe_msg_popup_event':
+      case 'subscribe_msg_change_event':
+      case 'subscribe_msg_sent_event': {
+        const st = xmlAll(en.xml, 'SubscribeStatusString').concat(xmlAll(en.xml, 'ErrorStatus')).join('、');
+        const what = { subscribe_msg_popup_event: '订阅弹窗', subscribe_msg_change_event: '通知设置', subscribe_msg_sent_event: '订阅通知送达' }[en.event];
+        return what + ' · ' + xmlAll(en.xml, 'TemplateId').join('、') + '：' + st;
+      }
       default:
         return '事件 ' + en.event + (key ? ' · ' + key : '');
     }
@@ -948,6 +1002,9 @@
     $('ev-report').addEventListener('click', () => push({
       type: 'event', event: 'LOCATION', latitude: $('loc-x').value.trim(), longitude: $('loc-y').value.trim(), precision: '65.000000',
     }));
+    $('sub-accept').addEventListener('click', () => subscribePopup(true, false));
+    $('sub-reject').addEventListener('click', () => subscribePopup(false, false));
+    $('sub-settings').addEventListener('click', () => subscribePopup(false, true));
     $('dev-toggle').addEventListener('click', () => {
       const closed = $('desk').classList.toggle('dev-closed');
       $('dev-toggle').setAttribute('aria-expanded', String(!closed));
