@@ -88,6 +88,13 @@
 //	POST /wxa/business/getuserphonenumber  getPhoneNumber code → phone_info with watermark
 //	POST /wxa/getwxacodeunlimit          unlimited Mini Program code: a PNG (see ReadWXACode)
 //	POST /cgi-bin/message/subscribe/send Mini Program subscription message (43101 without acceptance)
+//	     /cgi-bin/template/…, message/template/send
+//	                                     template messages: industry (once a month), library templates
+//	                                     (25 at most), sends followed by TEMPLATESENDJOBFINISH
+//	     /wxaapi/newtmpl/…, POST /cgi-bin/message/subscribe/bizsend
+//	                                     subscription templates (categories, public library, 25 at most)
+//	                                     and notifications (43101 without acceptance, then
+//	                                     subscribe_msg_sent_event); see mp_newtmpl.go, mp_subscribe.go
 //	POST /cgi-bin/component/api_component_token, api_create_preauthcode, api_query_auth,
 //	     api_authorizer_token, api_get_authorizer_info
 //	                                     the Open Platform (third-party platforms, component_*.go)
@@ -117,6 +124,14 @@
 //	POST /_emulator/apps/{appid}/getPhoneNumber             {"openid"} → {"code"} (for getuserphonenumber, 5 minutes)
 //	POST /_emulator/apps/{appid}/wx.requestSubscribeMessage {"openid","tmplIds":[...],"reject":false}
 //	                                                        → {"errMsg":"requestSubscribeMessage:ok","<id>":"accept"}
+//
+// The control API simulates an Official Account's subscription dialog
+// (wx-open-subscribe, articles) and notification settings; each answer is
+// pushed as subscribe_msg_popup_event or subscribe_msg_change_event:
+//
+//	POST /_emulator/apps/{appid}/subscribe-popup {"openid","template_id","accept":true,"scene":1,"settings":false}
+//	                                             → {"openid","template_id","status":"accept","push":PushResult}
+//	GET  /_emulator/apps/{appid}/templates       → {"templates":[...],"subscribe_templates":[...]}
 //
 // # Open Platform
 //

@@ -21,7 +21,9 @@
 // user/tag/get, menu/get, menu/trymatch, get_current_selfmenu_info,
 // media/get, material/get_material, material/get_materialcount,
 // template/get_all_private_template, tags/members/getblacklist,
-// get_current_autoreply_info, every datacube/...), each marked so in its method
+// get_current_autoreply_info, every datacube/..., template/get_industry,
+// wxaapi/newtmpl/getcategory, getpubtemplatetitles,
+// getpubtemplatekeywords, gettemplate), each marked so in its method
 // whatever its HTTP method. Calls that send, create, change or delete are
 // not retried on -1, because the platform answers -1 now and then after it
 // has done the work and a retry would deliver a message twice; pass the

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/wxkit/wxkit/emulator"
+	"github.com/wxkit/wxkit/internal/wxhttp"
 	"github.com/wxkit/wxkit/message"
 )
 
@@ -238,4 +239,47 @@ func TestSubscribePopupAndSend(t *testing.T) {
 		}
 	}
 	wantCode(t, "Subscribe.Send(after bad popups)", send(env.users[0], oneTime, data), 43101)
+}
+
+// TestTemplateReadsAreMarked: the reads of the template and subscription
+// services are retried on -1, their other calls are not.
+func TestTemplateReadsAreMarked(t *testing.T) {
+	t.Parallel()
+	env := newEmu(t)
+	noBackoff(env.c)
+	ctx := t.Context()
+	c := env.c
+	byPath := map[string]struct {
+		read bool
+		call func() error
+	}{
+		"/cgi-bin/template/get_industry":         {true, func() error { _, err := c.Template().GetIndustry(ctx); return err }},
+		"/wxaapi/newtmpl/getcategory":            {true, func() error { _, err := c.Subscribe().GetCategories(ctx); return err }},
+		"/wxaapi/newtmpl/gettemplate":            {true, func() error { _, err := c.Subscribe().ListTemplates(ctx); return err }},
+		"/wxaapi/newtmpl/getpubtemplatekeywords": {true, func() error { _, err := c.Subscribe().ListPubTemplateKeywords(ctx, "401"); return err }},
+		"/wxaapi/newtmpl/getpubtemplatetitles": {true, func() error {
+			_, err := c.Subscribe().ListPubTemplateTitles(ctx, []int{616}, 0, 10)
+			return err
+		}},
+		"/cgi-bin/template/api_set_industry": {false, func() error { return c.Template().SetIndustry(ctx, 1, 2) }},
+		"/cgi-bin/template/api_add_template": {false, func() error { _, err := c.Template().AddTemplate(ctx, "TM00015", nil); return err }},
+		"/wxaapi/newtmpl/addtemplate": {false, func() error {
+			_, err := c.Subscribe().AddTemplate(ctx, &SubscribeTemplateAddRequest{TID: "401", KIDList: []int{1, 2}})
+			return err
+		}},
+		"/wxaapi/newtmpl/deltemplate": {false, func() error { return c.Subscribe().DeleteTemplate(ctx, "x") }},
+	}
+	got, want := map[string]int{}, map[string]int{}
+	for path, tt := range byPath {
+		env.faults(t, path, -1, -1)
+		wantCode(t, path, tt.call(), -1)
+		got[path] = env.calls(path)
+		want[path] = 1
+		if tt.read {
+			want[path] = wxhttp.DefaultMaxAttempts
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("calls per path under -1 (-want +got):\n%s", diff)
+	}
 }
