@@ -223,12 +223,13 @@ func (e *Emulator) serveTemplateSend(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok", "msgid": st.lastMsgID})
 }
 
-// serveTemplateList serves GET /cgi-bin/template/get_all_private_template.
+// serveTemplateList serves GET /cgi-bin/template/get_all_private_template
+// (48001 for a Mini Program).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Template_Message_Interface.html
 func (e *Emulator) serveTemplateList(w http.ResponseWriter, r *http.Request) {
 	a := e.mpCall(w, r, http.MethodGet, nil)
-	if a == nil {
+	if a == nil || !e.requireOfficialAccount(w, a) {
 		return
 	}
 	a.mu.Lock()
@@ -241,7 +242,7 @@ func (e *Emulator) serveTemplateList(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveTemplateDelete serves POST /cgi-bin/template/del_private_template
-// {"template_id"}; an unknown id gives 40037.
+// {"template_id"}; an unknown id gives 40037, a Mini Program 48001.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Template_Message_Interface.html
 func (e *Emulator) serveTemplateDelete(w http.ResponseWriter, r *http.Request) {
@@ -249,7 +250,7 @@ func (e *Emulator) serveTemplateDelete(w http.ResponseWriter, r *http.Request) {
 		TemplateID string `json:"template_id"`
 	}
 	a := e.mpCall(w, r, http.MethodPost, &req)
-	if a == nil {
+	if a == nil || !e.requireOfficialAccount(w, a) {
 		return
 	}
 	a.mu.Lock()

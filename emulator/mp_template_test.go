@@ -189,15 +189,18 @@ func TestTemplateRoutesBadInput(t *testing.T) {
 		wantErr(t, p+" (not JSON)", call(t, e, "POST", p+"?access_token="+tok, "{"), 47001)
 	}
 	oaOnly := map[string]string{
-		"/cgi-bin/message/template/send":     `{"touser":"x","template_id":"y"}`,
-		"/cgi-bin/template/api_set_industry": `{"industry_id1":"1","industry_id2":"2"}`,
-		"/cgi-bin/template/api_add_template": `{"template_id_short":"TM00015"}`,
-		"/cgi-bin/message/subscribe/bizsend": `{"touser":"x","template_id":"y"}`,
+		"/cgi-bin/message/template/send":         `{"touser":"x","template_id":"y"}`,
+		"/cgi-bin/template/api_set_industry":     `{"industry_id1":"1","industry_id2":"2"}`,
+		"/cgi-bin/template/api_add_template":     `{"template_id_short":"TM00015"}`,
+		"/cgi-bin/message/subscribe/bizsend":     `{"touser":"x","template_id":"y"}`,
+		"/cgi-bin/template/del_private_template": `{"template_id":"x"}`,
 	}
 	for p, body := range oaOnly {
 		wantErr(t, p+" (Mini Program)", call(t, e, "POST", p+"?access_token="+mpTok, body), 48001)
 	}
-	wantErr(t, "get_industry (Mini Program)", call(t, e, "GET", "/cgi-bin/template/get_industry?access_token="+mpTok, ""), 48001)
+	for _, p := range []string{"/cgi-bin/template/get_industry", "/cgi-bin/template/get_all_private_template"} {
+		wantErr(t, p+" (Mini Program)", call(t, e, "GET", p+"?access_token="+mpTok, ""), 48001)
+	}
 	// The subscription-template APIs serve Mini Programs too.
 	if r := call(t, e, "GET", "/wxaapi/newtmpl/gettemplate?access_token="+mpTok, ""); r.ErrCode != 0 {
 		t.Errorf("newtmpl/gettemplate (Mini Program): errcode %d %q", r.ErrCode, r.ErrMsg)
