@@ -48,7 +48,9 @@
 // A failed push has "user_sees":"该公众号暂时无法提供服务，请稍后再试" and an "error".
 // A push from a user the account has blacklisted is not delivered: it has
 // "blocked":true and no attempts (following and unfollowing still go
-// through), and its log entry is marked "blocked".
+// through, as do the events the platform pushes about a send:
+// TEMPLATESENDJOBFINISH, subscribe_msg_sent_event), and its log entry is
+// marked "blocked".
 //
 // # Extending the route table
 //
