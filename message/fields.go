@@ -97,6 +97,7 @@ var fields = []field{
 	intf("ErrorCount", func(m *Message) *int { return &m.ErrorCount }, isEvent(EventTypeMassSendJobFinish)),
 	{name: "CopyrightCheckResult", kind: kCustom, parse: parseCopyrightCheckResult, render: renderCopyrightCheckResult},
 	{name: "ArticleUrlResult", kind: kCustom, parse: parseArticleURLResult, render: renderArticleURLResult},
+	{name: "PublishEventInfo", kind: kCustom, parse: parsePublishEventInfo, render: renderPublishEventInfo},
 	sf("KfAccount", func(m *Message) *string { return &m.KfAccount }),
 	sf("FromKfAccount", func(m *Message) *string { return &m.FromKfAccount }),
 	sf("ToKfAccount", func(m *Message) *string { return &m.ToKfAccount }),

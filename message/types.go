@@ -93,6 +93,9 @@ const (
 	EventTypeMerchantOrder           EventType = "merchant_order"
 	EventTypeShakearoundUserShake    EventType = "ShakearoundUserShake"
 	EventTypeWifiConnected           EventType = "WifiConnected"
+	// EventTypePublishJobFinish reports the outcome of freepublish/submit
+	// (see PublishEventInfo).
+	EventTypePublishJobFinish EventType = "PUBLISHJOBFINISH"
 	// EventTypeDeviceBind and EventTypeDeviceUnbind come with MsgTypeDeviceEvent.
 	EventTypeDeviceBind   EventType = "bind"
 	EventTypeDeviceUnbind EventType = "unbind"
@@ -183,6 +186,9 @@ type Message struct {
 	ErrorCount           int
 	CopyrightCheckResult *CopyrightCheckResult
 	ArticleURLResult     *ArticleURLResult // <ArticleUrlResult>
+
+	// PUBLISHJOBFINISH.
+	PublishEventInfo *PublishEventInfo
 
 	// Customer service sessions.
 	KfAccount     string
