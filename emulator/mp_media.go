@@ -23,7 +23,9 @@ type mediaItem struct {
 	data         []byte
 	created      time.Time
 	permanent    bool
-	url          string // permanent images
+	url          string // permanent images and article images
+	imgKey       string // key of url under /mmbiz_jpg/ or /mmbiz_png/
+	seq          int64  // order of addition among the app's materials
 	title        string // permanent videos
 	introduction string
 }
@@ -32,6 +34,10 @@ type mediaItem struct {
 type mediaState struct {
 	temp map[string]*mediaItem
 	perm map[string]*mediaItem
+	// imgs are the images the emulator serves by imgKey: permanent image
+	// materials and the article images of media/uploadimg.
+	imgs map[string]*mediaItem
+	seq  int64
 }
 
 // mediaRule is the size limit and file types of one media type.
@@ -70,6 +76,7 @@ func mediaOf(a *app) *mediaState {
 	if st.temp == nil {
 		st.temp = map[string]*mediaItem{}
 		st.perm = map[string]*mediaItem{}
+		st.imgs = map[string]*mediaItem{}
 	}
 	return st
 }
@@ -100,6 +107,11 @@ func readUpload(w http.ResponseWriter, r *http.Request, typ string, permanent bo
 	if !ok {
 		return nil, "", mpErr(40004)
 	}
+	return readUploadRule(w, r, typ, rule, permanent)
+}
+
+// readUploadRule is readUpload with the limits of rule.
+func readUploadRule(w http.ResponseWriter, r *http.Request, typ string, rule mediaRule, permanent bool) (*mediaItem, string, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, rule.maxBytes+1<<20)
 	mr, err := r.MultipartReader()
 	if err != nil {
@@ -252,7 +264,8 @@ func (e *Emulator) serveMediaGet(w http.ResponseWriter, r *http.Request) {
 // serveAddMaterial serves POST /cgi-bin/material/add_material?type=... with
 // a multipart "media" file (and, for a video, a "description" field
 // {"title","introduction"}; without a title the emulator answers 40097).
-// It answers {"media_id"} and, for images, "url".
+// It answers {"media_id"} and, for images, "url": an address on the
+// emulator's own host (/mmbiz_jpg/<key>/0?wx_fmt=jpeg) that serves the image.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Asset_Management/Adding_Permanent_Assets.html
 func (e *Emulator) serveAddMaterial(w http.ResponseWriter, r *http.Request) {
@@ -280,11 +293,17 @@ func (e *Emulator) serveAddMaterial(w http.ResponseWriter, r *http.Request) {
 	item.id, item.created, item.permanent = randomString(43, tokenAlphabet), e.Now(), true
 	out := map[string]string{"media_id": item.id}
 	if typ == "image" {
-		item.url = "http://mmbiz.qpic.cn/mmbiz_jpg/" + randomString(54, tokenAlphabet[:62]) + "/0?wx_fmt=jpeg"
+		item.url = imageURL(r, item)
 		out["url"] = item.url
 	}
 	a.mu.Lock()
-	mediaOf(a).perm[item.id] = item
+	st := mediaOf(a)
+	st.seq++
+	item.seq = st.seq
+	st.perm[item.id] = item
+	if item.imgKey != "" {
+		st.imgs[item.imgKey] = item
+	}
 	a.mu.Unlock()
 	writeJSON(w, out)
 }
@@ -333,6 +352,9 @@ func (e *Emulator) serveDelMaterial(w http.ResponseWriter, r *http.Request) {
 	st := mediaOf(a)
 	m := st.perm[req.MediaID]
 	delete(st.perm, req.MediaID)
+	if m != nil && m.imgKey != "" {
+		delete(st.imgs, m.imgKey)
+	}
 	a.mu.Unlock()
 	if m == nil {
 		e.writeAPIError(w, apiErr(40007))
