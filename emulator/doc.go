@@ -82,6 +82,13 @@
 //	GET  /sns/auth                       sns access_token check
 //	     /cgi-bin/menu/…, user/…, tags/…, message/…, media/…, material/…, qrcode/…
 //	                                     the Official Account APIs (see mp_*.go)
+//	     /cgi-bin/draft/…, freepublish/…, material/batchget_material, media/uploadimg
+//	                                     drafts (1..8 articles, covers must be permanent images),
+//	                                     publishing followed by PUBLISHJOBFINISH, material lists and
+//	                                     article images (mp_draft.go, mp_publish.go, mp_material.go)
+//	GET  /s?__biz&mid&idx&sn, /s?tempkey published articles and draft previews (a view of a
+//	                                     published article counts as a read in the datacube)
+//	GET  /mmbiz_jpg/…, /mmbiz_png/…      the images of material/add_material and media/uploadimg
 //	POST /datacube/…                     data APIs, counted from what the emulator saw: follows,
 //	                                     messages, deliveries, article events (mp_datacube.go)
 //	GET  /sns/jscode2session             Mini Program login: wx.login code → openid, unionid, session_key

@@ -28,7 +28,10 @@
 // not retried on -1, because the platform answers -1 now and then after it
 // has done the work and a retry would deliver a message twice; pass the
 // CallOption RetryUnsafe to one call, or WithRetryUnsafe to NewClient, to
-// retry them anyway. Transport errors are never retried. Token and ticket
+// retry them anyway. The reads of drafts and publishing (draft/get,
+// draft/count, draft/batchget, freepublish/get, freepublish/getarticle,
+// freepublish/batchget) and material/batchget_material are marked too.
+// Transport errors are never retried. Token and ticket
 // fetches (package token) retry -1 and 45011 on their own.
 //
 // Options are given to NewClient (Option) or to one call (CallOption),
