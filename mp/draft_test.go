@@ -32,7 +32,7 @@ func TestDraftLifecycle(t *testing.T) {
 	}
 	art := Article{
 		Title: "春季新品", Author: "店长", ThumbMediaID: cover.MediaID, ContentSourceURL: "https://example.com/spring",
-		Content: `<p>三款新品上市。</p><img src="` + body + `"><img src="https://elsewhere.example/x.png"><script>alert(1)</script>`,
+		Content:         `<p>三款新品上市。</p><img src="` + body + `"><img src="https://elsewhere.example/x.png"><script>alert(1)</script>`,
 		NeedOpenComment: 1, OnlyFansCanComment: 1,
 	}
 	id, err := drafts.Add(ctx, []Article{art})
