@@ -258,6 +258,18 @@ func draftOf(a *app, mediaID string) (*draft, error) {
 	return d, nil
 }
 
+// takeDraft removes the draft mediaID from the box and returns it (40007
+// if unknown): a draft leaves the box once published or mass-sent. a.mu
+// must be held.
+func takeDraft(a *app, mediaID string) (*draft, error) {
+	d, err := draftOf(a, mediaID)
+	if err != nil {
+		return nil, err
+	}
+	delete(draftsOf(a).drafts, mediaID)
+	return d, nil
+}
+
 // serveDraftGet serves POST /cgi-bin/draft/get {"media_id"}:
 // {"news_item":[article...]}, each with its preview "url". 40007 for an
 // unknown draft (one published or deleted too).
@@ -357,9 +369,9 @@ func (e *Emulator) serveDraftCount(w http.ResponseWriter, r *http.Request) {
 
 // listRequest is the body of draft/batchget and freepublish/batchget.
 type listRequest struct {
-	Offset    int `json:"offset"`
-	Count     int `json:"count"`
-	NoContent int `json:"no_content"`
+	Offset    int      `json:"offset"`
+	Count     int      `json:"count"`
+	NoContent flexFlag `json:"no_content"` // 0/1, or a boolean as some SDKs send
 }
 
 // check answers 40035 for count outside 1..20, a negative offset or a
@@ -372,7 +384,7 @@ func (l listRequest) check() error {
 }
 
 // stripContent empties the content of arts when no_content is 1.
-func stripContent(arts []draftArticle, noContent int) []draftArticle {
+func stripContent(arts []draftArticle, noContent flexFlag) []draftArticle {
 	if noContent == 1 {
 		for i := range arts {
 			arts[i].Content = ""

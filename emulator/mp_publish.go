@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"hash/crc32"
 	"html/template"
@@ -140,13 +141,12 @@ func (e *Emulator) servePublishSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	now := e.Now()
 	a.mu.Lock()
-	d, err := draftOf(a, req.MediaID)
+	d, err := takeDraft(a, req.MediaID)
 	if err != nil {
 		a.mu.Unlock()
 		e.writeAPIError(w, err)
 		return
 	}
-	delete(draftsOf(a).drafts, d.mediaID)
 	st := publishOf(a)
 	st.nextID++
 	job := &publishJob{publishID: itoa64(st.nextID)}
@@ -173,7 +173,7 @@ func (e *Emulator) servePublishSubmit(w http.ResponseWriter, r *http.Request) {
 		_ = e.RecordArticleSent(a.cfg.AppID, s)
 	}
 	e.queueEvent(a, PushRequest{RawXML: eventXML(eventPublishJobFinish, ev)})
-	writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok", "publish_id": job.publishID, "msg_data_id": msgDataID})
+	writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok", "publish_id": json.Number(job.publishID), "msg_data_id": msgDataID})
 }
 
 // publishEventXML is the <PublishEventInfo> of job's PUBLISHJOBFINISH.
@@ -215,7 +215,7 @@ type publishDetailItem struct {
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Publish/Get_status.html
 func (e *Emulator) servePublishGet(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		PublishID string `json:"publish_id"`
+		PublishID flexID `json:"publish_id"`
 	}
 	a := e.mpCall(w, r, http.MethodPost, &req)
 	if a == nil || !e.requireOfficialAccount(w, a) {
@@ -223,12 +223,12 @@ func (e *Emulator) servePublishGet(w http.ResponseWriter, r *http.Request) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	job := publishOf(a).jobs[req.PublishID]
+	job := publishOf(a).jobs[string(req.PublishID)]
 	if job == nil {
 		e.writeAPIError(w, mpErrf(40035, "invalid args, unknown publish_id"))
 		return
 	}
-	out := map[string]any{"publish_id": job.publishID, "publish_status": job.status, "fail_idx": orEmpty(job.failIdx)}
+	out := map[string]any{"publish_id": json.Number(job.publishID), "publish_status": job.status, "fail_idx": orEmpty(job.failIdx)}
 	if p := job.pub; p != nil {
 		items := []publishDetailItem{}
 		for i, art := range p.articles {
@@ -435,4 +435,50 @@ func (e *Emulator) serveArticlePage(w http.ResponseWriter, r *http.Request) {
 		"Title": art.Title, "Author": art.Author, "Account": account, "Draft": msgID == "",
 		"Cover": template.URL(art.ThumbURL), "Content": template.HTML(art.Content), "SourceURL": art.ContentSourceURL,
 	})
+}
+
+// flexID is an id that clients send as a JSON string ("100000001", as the
+// documentation shows) or as a number (as SDKs typed int64 do).
+type flexID string
+
+func (f *flexID) UnmarshalJSON(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	if s == "null" {
+		*f = ""
+		return nil
+	}
+	if strings.HasPrefix(s, `"`) {
+		var v string
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*f = flexID(v)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return err
+	}
+	*f = flexID(n.String())
+	return nil
+}
+
+// flexFlag is a 0/1 flag that clients send as a number or as a JSON
+// boolean (no_content).
+type flexFlag int
+
+func (f *flexFlag) UnmarshalJSON(b []byte) error {
+	switch s := strings.TrimSpace(string(b)); s {
+	case "true":
+		*f = 1
+	case "false", "null":
+		*f = 0
+	default:
+		var n int
+		if err := json.Unmarshal(b, &n); err != nil {
+			return err
+		}
+		*f = flexFlag(n)
+	}
+	return nil
 }

@@ -1,7 +1,9 @@
 package mp
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"iter"
 
 	"github.com/wxkit/wxkit"
@@ -33,9 +35,37 @@ const (
 	PublishStatusSystemBlocked PublishStatus = 6 // 成功后系统封禁所有文章
 )
 
+// PublishID identifies a publishing job. The documentation shows it as a
+// JSON string ("100000001"); SDKs in use decode it as a number, which the
+// platform also sends: both are accepted.
+type PublishID string
+
+// UnmarshalJSON accepts a JSON string or number.
+func (p *PublishID) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*p = PublishID(s)
+		return nil
+	}
+	if string(b) == "null" {
+		*p = ""
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return err
+	}
+	*p = PublishID(n.String())
+	return nil
+}
+
 // PublishSubmission is the answer of Submit.
 type PublishSubmission struct {
-	PublishID string `json:"publish_id"`
+	PublishID PublishID `json:"publish_id"`
 	// MsgDataID is the publication's msg_data_id: its articles are
 	// "<msg_data_id>_<index>" (index from 1) in the article statistics.
 	MsgDataID int64 `json:"msg_data_id"`
@@ -80,7 +110,7 @@ type PublishArticleDetail struct {
 // ArticleDetail are set on success; FailIdx lists the failing articles
 // (from 1) otherwise.
 type PublishJob struct {
-	PublishID     string               `json:"publish_id"`
+	PublishID     PublishID            `json:"publish_id"`
 	PublishStatus PublishStatus        `json:"publish_status"`
 	ArticleID     string               `json:"article_id,omitempty"`
 	ArticleDetail PublishArticleDetail `json:"article_detail"`
@@ -90,9 +120,9 @@ type PublishJob struct {
 // Get returns the state of the publishing job publishID.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Publish/Get_status.html
-func (s *FreePublishService) Get(ctx context.Context, publishID string) (*PublishJob, error) {
+func (s *FreePublishService) Get(ctx context.Context, publishID PublishID) (*PublishJob, error) {
 	req, err := s.client.NewRequest(ctx, "POST", "cgi-bin/freepublish/get", &struct {
-		PublishID string `json:"publish_id"`
+		PublishID PublishID `json:"publish_id"`
 	}{publishID})
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package mp
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -49,7 +50,7 @@ func TestFreePublish(t *testing.T) {
 	}
 	logged := false
 	for _, en := range log {
-		logged = logged || en.Event == "PUBLISHJOBFINISH" && strings.Contains(en.XML, "<publish_id>"+sub.PublishID+"</publish_id>")
+		logged = logged || en.Event == "PUBLISHJOBFINISH" && strings.Contains(en.XML, "<publish_id>"+string(sub.PublishID)+"</publish_id>")
 	}
 	if !logged {
 		t.Errorf("conversation log = %+v, want the PUBLISHJOBFINISH push", log)
@@ -58,7 +59,7 @@ func TestFreePublish(t *testing.T) {
 	if err != nil {
 		t.Fatalf("FreePublish.Get = %v", err)
 	}
-	if info.PublishID != sub.PublishID || info.PublishStatus != 0 || info.ArticleID == "" || info.ArticleID != job.ArticleID ||
+	if info.PublishID != string(sub.PublishID) || info.PublishStatus != 0 || info.ArticleID == "" || info.ArticleID != job.ArticleID ||
 		info.ArticleDetail == nil || info.ArticleDetail.Count != 2 || len(info.ArticleDetail.Items) != 2 {
 		t.Fatalf("PublishEventInfo = %+v, want status 0 with the job's article_id and 2 articles", info)
 	}
@@ -159,7 +160,7 @@ func TestFreePublishRejected(t *testing.T) {
 		if err != nil {
 			t.Fatalf("FreePublish.Submit = %v", err)
 		}
-		return sub.PublishID
+		return string(sub.PublishID)
 	}
 	okArt := Article{Title: "正常", Content: "<p>正文</p>", ThumbMediaID: cover.MediaID}
 	bad := Article{Title: "标题", Content: "<p>含违规内容</p>", ThumbMediaID: cover.MediaID}
@@ -181,12 +182,32 @@ func TestFreePublishRejected(t *testing.T) {
 		if !ok || info.PublishStatus != w.status || fmt.Sprint(info.FailIdx) != fmt.Sprint(w.fail) || info.ArticleID != "" {
 			t.Errorf("PublishEventInfo = %+v, want status %d fail_idx %v and no article", info, w.status, w.fail)
 		}
-		job, err := env.c.FreePublish().Get(ctx, info.PublishID)
+		job, err := env.c.FreePublish().Get(ctx, PublishID(info.PublishID))
 		if err != nil || int(job.PublishStatus) != w.status || fmt.Sprint(job.FailIdx) != fmt.Sprint(w.fail) || job.ArticleID != "" {
 			t.Errorf("FreePublish.Get(%s) = %+v, %v; want status %d fail_idx %v", info.PublishID, job, err, w.status, w.fail)
 		}
 	}
 	if l, err := env.c.FreePublish().List(ctx, &ListOptions{Count: 20}); err != nil || l.TotalCount != 0 {
 		t.Errorf("FreePublish.List = %+v, %v; want no publication", l, err)
+	}
+}
+
+// TestPublishIDDecode: publish_id decodes from the documented JSON string
+// and from the number SDKs expect.
+func TestPublishIDDecode(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{`{"publish_id":"100000001"}`, "100000001"},
+		{`{"publish_id":2247483896}`, "2247483896"},
+		{`{"publish_id":null}`, ""},
+	} {
+		var s PublishSubmission
+		if err := json.Unmarshal([]byte(tc.in), &s); err != nil || string(s.PublishID) != tc.want {
+			t.Errorf("Unmarshal(%s) = %q, %v; want %q", tc.in, s.PublishID, err, tc.want)
+		}
+	}
+	var s PublishSubmission
+	if err := json.Unmarshal([]byte(`{"publish_id":true}`), &s); err == nil {
+		t.Errorf("Unmarshal(publish_id true) = nil, want an error")
 	}
 }
