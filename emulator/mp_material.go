@@ -11,6 +11,7 @@ func init() {
 	handle("/cgi-bin/material/batchget_material", (*Emulator).serveBatchGetMaterial)
 	handlePrefix("/mmbiz_jpg/", (*Emulator).serveMmbizImage, mmbizRouteKey)
 	handlePrefix("/mmbiz_png/", (*Emulator).serveMmbizImage, mmbizRouteKey)
+	handlePrefix("/mpvideo/", (*Emulator).serveMaterialVideo, func(*http.Request) string { return "/mpvideo/" })
 }
 
 // uploadImgMaxBytes is the limit of media/uploadimg (1 MB, jpg or png).
@@ -158,4 +159,27 @@ func (e *Emulator) serveBatchGetMaterial(w http.ResponseWriter, r *http.Request)
 		items = append(items, materialListItem{MediaID: m.id, Name: m.filename, UpdateTime: m.created.Unix(), URL: m.url})
 	}
 	writeJSON(w, map[string]any{"total_count": len(all), "item_count": len(items), "item": items})
+}
+
+// serveMaterialVideo serves GET /mpvideo/<media_id>, the down_url of a
+// permanent video (get_material), with no access_token. Unknown ids get
+// 404.
+func (e *Emulator) serveMaterialVideo(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	id := strings.TrimPrefix(r.URL.Path, "/mpvideo/")
+	for _, appID := range e.appOrder {
+		a := e.apps[appID]
+		a.mu.Lock()
+		m := mediaOf(a).perm[id]
+		a.mu.Unlock()
+		if m != nil && m.typ == "video" {
+			w.Header().Set("Content-Type", m.contentType)
+			_, _ = w.Write(m.data)
+			return
+		}
+	}
+	http.NotFound(w, r)
 }

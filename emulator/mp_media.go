@@ -314,7 +314,7 @@ type mediaIDRequest struct {
 
 // serveGetMaterial serves POST /cgi-bin/material/get_material {"media_id"}:
 // the file of an image, voice or thumb, or {"title","description",
-// "down_url"} of a video. Unknown ids give 40007.
+// "down_url"} of a video (down_url is served by the emulator). Unknown ids give 40007.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Asset_Management/Getting_Permanent_Assets.html
 func (e *Emulator) serveGetMaterial(w http.ResponseWriter, r *http.Request) {
@@ -332,7 +332,7 @@ func (e *Emulator) serveGetMaterial(w http.ResponseWriter, r *http.Request) {
 	}
 	if m.typ == "video" {
 		writeJSON(w, map[string]string{"title": m.title, "description": m.introduction,
-			"down_url": "http://www.emulator.invalid/video/" + m.id})
+			"down_url": requestOrigin(r) + "/mpvideo/" + m.id})
 		return
 	}
 	writeMediaFile(w, m)

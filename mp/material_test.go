@@ -95,6 +95,23 @@ func TestMaterialBatchGet(t *testing.T) {
 	if st, _, _ := env.fetch(t, img.URL); st != 404 {
 		t.Errorf("GET url of a deleted material = %d, want 404", st)
 	}
+
+	// A video keeps its description; its down_url serves it.
+	v, err := media.AddMaterial(ctx, MediaTypeVideo, "intro.mp4", strings.NewReader("mp4 bytes"),
+		&VideoDescription{Title: "介绍", Introduction: "产品介绍"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := media.GetMaterial(ctx, v.MediaID)
+	if err != nil || f.Title != "介绍" || f.Description != "产品介绍" {
+		t.Fatalf("Media.GetMaterial(video) = %+v, %v", f, err)
+	}
+	if st, ct, b := env.fetch(t, f.DownURL); st != 200 || ct != "video/mp4" || string(b) != "mp4 bytes" {
+		t.Errorf("GET down_url = %d %s %q, want the video", st, ct, b)
+	}
+	if l, err := media.BatchGetMaterial(ctx, MaterialTypeVideo, 0, 20); err != nil || l.TotalCount != 1 || l.Items[0].Name != "intro.mp4" {
+		t.Errorf("Media.BatchGetMaterial(video) = %+v, %v", l, err)
+	}
 }
 
 func TestMediaUploadImage(t *testing.T) {
