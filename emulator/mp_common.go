@@ -58,7 +58,6 @@ var mpErrMsgs = map[int]string{
 	45158: "tag name too long",
 	45159: "invalid tag id",
 	45110: "author size out of limit",
-	53503: "draft did not pass the publish check",
 	53600: "invalid article_id",
 	46004: "user no exist",
 	47003: "argument invalid!",

@@ -83,7 +83,8 @@ var (
 	reImgSrc  = regexp.MustCompile(`(?i)\bsrc\s*=\s*["']([^"']*)["']`)
 	reAnyTag  = regexp.MustCompile(`(?s)<[^>]*>`)
 	reSpaces  = regexp.MustCompile(`\s+`)
-	reOnEvent = regexp.MustCompile(`(?i)\s+on[a-z]+\s*=\s*("[^"]*"|'[^']*')`)
+	reOnEvent = regexp.MustCompile(`(?i)\s+on[a-z]+\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)`)
+	reJSURL   = regexp.MustCompile(`(?i)javascript\s*:`)
 )
 
 // cleanContent removes what the platform removes from an article's HTML:
@@ -92,6 +93,7 @@ var (
 func cleanContent(html string) string {
 	html = reScript.ReplaceAllString(html, "")
 	html = reOnEvent.ReplaceAllString(html, "")
+	html = reJSURL.ReplaceAllString(html, "")
 	return reImgTag.ReplaceAllStringFunc(html, func(tag string) string {
 		m := reImgSrc.FindStringSubmatch(tag)
 		if m == nil || !strings.Contains(m[1], "/mmbiz_jpg/") && !strings.Contains(m[1], "/mmbiz_png/") {

@@ -188,3 +188,24 @@ func TestDraftMiniProgram(t *testing.T) {
 	_, err = env.FreePublish().Submit(ctx, "x")
 	wantCode(t, "FreePublish.Submit(Mini Program)", err, 48001)
 }
+
+// TestDraftContentScripts: scripts, event handlers and javascript: links
+// are removed from an article's content ("此处会去除JS").
+func TestDraftContentScripts(t *testing.T) {
+	t.Parallel()
+	env := newEmu(t)
+	ctx := t.Context()
+	cover := env.cover(t)
+	in := `<p onclick="steal()">a</p><SCRIPT type="text/javascript">x()</SCRIPT><a href="javascript:alert(1)">b</a><p onmouseover=go()>c</p>`
+	id, err := env.c.Draft().Add(ctx, []Article{{Title: "t", Content: in, ThumbMediaID: cover.MediaID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := env.c.Draft().Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `<p>a</p><a href="alert(1)">b</a><p>c</p>`; got[0].Content != want {
+		t.Errorf("Draft.Get content = %q, want %q", got[0].Content, want)
+	}
+}
