@@ -92,10 +92,11 @@ func (g *Gateway) registerWebRoutes() error {
 	return nil
 }
 
-// hasOAuthApps reports whether some app can do web login (has a secret).
+// hasOAuthApps reports whether some app can do web login (an Official
+// Account with a secret).
 func (g *Gateway) hasOAuthApps() bool {
 	for i := range g.cfg.Apps {
-		if g.cfg.Apps[i].Secret != "" {
+		if g.cfg.Apps[i].Secret != "" && !g.cfg.Apps[i].IsMiniProgram() {
 			return true
 		}
 	}
@@ -185,6 +186,10 @@ func (w *webState) serveLogin(rw http.ResponseWriter, r *http.Request) {
 	}
 	if a.Secret == "" {
 		writeJSON(rw, http.StatusNotFound, webError{"app: web login needs the app's secret"})
+		return
+	}
+	if a.IsMiniProgram() {
+		writeJSON(rw, http.StatusBadRequest, webError{"app: a Mini Program logs in with POST /wxa/{appid}/login, not web login"})
 		return
 	}
 	q := r.URL.Query()
