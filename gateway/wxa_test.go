@@ -563,3 +563,35 @@ func TestWXAApiMeBearer(t *testing.T) {
 		}
 	}
 }
+
+// TestWXAMessagePush: a Mini Program with a token receives its message
+// push at /wx/{appid}, in JSON as set on its console (and logged), while
+// its login routes work as without one.
+func TestWXAMessagePush(t *testing.T) {
+	const token = "minipushtoken"
+	var gwURL string
+	p := newPayEnv(t, payEnvOptions{version: PayV3,
+		editEmulator: func(ecfg *emulator.Config) {
+			ecfg.Apps = append(ecfg.Apps, emulator.AppConfig{AppID: testMiniAppID, Type: emulator.AppTypeMiniProgram,
+				Secret: testMiniSecret, Token: token, PushFormat: emulator.PushFormatJSON,
+				Users: []emulator.UserConfig{{Nickname: "推送用户"}}})
+		},
+		editConfig: func(cfg *Config) {
+			gwURL = cfg.PublicURL
+			cfg.Apps = append(cfg.Apps, AppConfig{AppID: testMiniAppID, Type: AppTypeMiniProgram, Secret: testMiniSecret, Token: token})
+		}})
+	if err := p.emu.SetPushURL(testMiniAppID, gwURL+"/wx/"+testMiniAppID); err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.emu.Push(t.Context(), testMiniAppID, emulator.PushRequest{Content: "你好，客服"})
+	if err != nil {
+		t.Fatalf("Push = %v", err)
+	}
+	if !res.OK() || len(res.Attempts) != 1 || res.Attempts[0].Status != http.StatusOK {
+		t.Fatalf("Push = %+v, want delivered once with 200", res)
+	}
+	e := &wxaEnv{payEnv: p}
+	if lr := e.login(t, testMiniAppID, res.User); lr.OpenID != res.User {
+		t.Errorf("login = %+v, want the openid %s", lr, res.User)
+	}
+}
