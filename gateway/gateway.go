@@ -33,11 +33,18 @@ import (
 //	GET      /oauth/callback  verify state, exchange the code, upsert the user,
 //	                          set the session cookie, redirect to the return path
 //	POST     /oauth/logout    end the session (204)
-//	GET      /api/me          the session's user as JSON (401 without a session)
+//	GET      /api/me          the session's user as JSON (401 without a session:
+//	                          the cookie, or Authorization: Bearer of /wxa login)
+//	POST     /wxa/{appid}/login    Mini Program login (apps[].type miniprogram; see
+//	                          wxa.go): {"code"} of wx.login → {"token","openid",
+//	                          "unionid","expires_in","is_new"}
+//	POST     /wxa/{appid}/profile  (Bearer) wx.getUserInfo's {"encrypted_data","iv",
+//	                          "raw_data","signature"} → the user
+//	POST     /wxa/{appid}/phone    (Bearer) {"code"} of getPhoneNumber → the number
 //	GET      /jssdk/config    wx.config for a page on the app's jssdk.domains
 //	GET      /MP_verify_*.txt the domain-verification files of verify_files
 //	POST     /pay/orders      WeChat Pay (pay.merchants; see Payments): a JSAPI
-//	                          order for the signed-in user
+//	                          order for the signed-in user (cookie or Bearer)
 //	GET      /pay/orders/{out_trade_no}          the caller's order
 //	POST     /pay/orders/{out_trade_no}/refund   a refund of it
 //	POST     /pay/notify/{mch_id}, /pay/refund/notify/{mch_id}, /pay/v3/notify/{mch_id}
