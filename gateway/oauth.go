@@ -142,15 +142,25 @@ type webError struct {
 	Error string `json:"error"`
 }
 
-// resolveApp returns the app named by the app parameter, or the only app
-// when there is one and the parameter is absent.
+// resolveApp returns the app named by the app parameter, or the only
+// Official Account when there is one and the parameter is absent (Mini
+// Programs have no web login or JS-SDK).
 func (w *webState) resolveApp(r *http.Request) (*AppConfig, int, string) {
 	id := r.URL.Query().Get("app")
 	if id == "" {
-		if len(w.cfg.Apps) == 1 {
-			return &w.cfg.Apps[0], 0, ""
+		var only *AppConfig
+		for i := range w.cfg.Apps {
+			if a := &w.cfg.Apps[i]; !a.IsMiniProgram() {
+				if only != nil {
+					return nil, http.StatusBadRequest, "app: required when several apps are configured"
+				}
+				only = a
+			}
 		}
-		return nil, http.StatusBadRequest, "app: required when several apps are configured"
+		if only != nil {
+			return only, 0, ""
+		}
+		return nil, http.StatusBadRequest, "app: required (no Official Account to default to)"
 	}
 	if a := w.cfg.App(id); a != nil {
 		return a, 0, ""

@@ -540,9 +540,21 @@ func TestWXARefusals(t *testing.T) {
 }
 
 // TestWXAApiMeBearer: GET /api/me takes a bearer token; without one (or
-// with another scheme, or an unknown token) it answers 401.
+// with another scheme, or an unknown token) it answers 401. Web login
+// beside Mini Programs still defaults to the only Official Account, and
+// refuses a Mini Program.
 func TestWXAApiMeBearer(t *testing.T) {
 	e := newWXAEnv(t, "sqlite")
+	c := e.browser(t)
+	if resp, body := get(t, c, e.url+"/oauth/login?return=/shop"); resp.Request.URL.Path != "/shop" {
+		t.Errorf("web login without app= ended at %s (%d %s), want /shop", resp.Request.URL, resp.StatusCode, body)
+	}
+	if status, body := e.do(t, c, "GET", "/api/me", "", nil); status != http.StatusOK || !strings.Contains(string(body), e.openID) {
+		t.Errorf("GET /api/me with the web session = %d %s, want the Official Account's user", status, body)
+	}
+	if resp, body := get(t, http.DefaultClient, e.url+"/oauth/login?app="+testMiniAppID); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("web login of a Mini Program = %d %s, want 400", resp.StatusCode, body)
+	}
 	lr := e.login(t, testMiniAppID, e.users[1])
 	for _, tc := range []struct {
 		name, auth string
