@@ -607,3 +607,40 @@ func TestWXAMessagePush(t *testing.T) {
 		t.Errorf("login = %+v, want the openid %s", lr, res.User)
 	}
 }
+
+// TestWXATokenExpires: the token of a Mini Program login lasts
+// oauth.session_ttl on the gateway's clock; afterwards every route
+// refuses it with 401.
+func TestWXATokenExpires(t *testing.T) {
+	e := newWXAEnv(t, "sqlite")
+	lr := e.login(t, testMiniAppID, e.users[0])
+	if status, body := e.call(t, "GET", "/api/me", lr.Token, nil); status != http.StatusOK {
+		t.Fatalf("GET /api/me = %d %s, want 200", status, body)
+	}
+	if _, err := e.emu.Advance(time.Duration(lr.ExpiresIn)*time.Second - time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := e.call(t, "GET", "/api/me", lr.Token, nil); status != http.StatusOK {
+		t.Fatalf("GET /api/me a second before expires_in = %d %s, want 200", status, body)
+	}
+	if _, err := e.emu.Advance(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	phoneCode := e.code(t, testMiniAppID, "getPhoneNumber", e.users[0])
+	for _, c := range []struct {
+		method, path string
+		body         any
+	}{
+		{"GET", "/api/me", nil},
+		{"POST", "/wxa/" + testMiniAppID + "/phone", map[string]string{"code": phoneCode}},
+		{"POST", "/wxa/" + testMiniAppID + "/profile", profileBody(e.userInfo(t, testMiniAppID, e.users[0]))},
+		{"POST", "/pay/orders", map[string]any{"amount": 1, "description": "x"}},
+	} {
+		if status, body := e.call(t, c.method, c.path, lr.Token, c.body); status != http.StatusUnauthorized {
+			t.Errorf("%s %s after expires_in = %d %s, want 401", c.method, c.path, status, body)
+		}
+	}
+	if u, err := e.g.Stores().Users.User(t.Context(), testMiniAppID, e.users[0]); err != nil || u.PhoneNumber != "" {
+		t.Errorf("user after the refused phone call = %+v, %v; want no phone number", u, err)
+	}
+}
