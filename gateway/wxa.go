@@ -160,7 +160,7 @@ func (w *wxaState) platformFailed(rw http.ResponseWriter, r *http.Request, appID
 	if status == http.StatusBadGateway {
 		level = slog.LevelError
 	}
-	w.logger.LogAttrs(r.Context(), level, "wxa: "+call+" refused", slog.String("appid", appID), slog.String("error", err.Error()))
+	w.logger.LogAttrs(r.Context(), level, "wxa: "+call+" failed", slog.String("appid", appID), slog.String("error", err.Error()))
 	writeJSONError(rw, r, status, msg)
 }
 

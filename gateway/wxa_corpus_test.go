@@ -114,6 +114,11 @@ type corpusGateway struct {
 func (c *corpusGateway) now() time.Time { return time.Unix(0, c.at.Load()) }
 
 func newCorpusGateway(t *testing.T, appID string, at time.Time) *corpusGateway {
+	return newOfflineGateway(t, appID, at, nil)
+}
+
+// newOfflineGateway is newCorpusGateway logging to logs (nil: nowhere).
+func newOfflineGateway(t *testing.T, appID string, at time.Time, logs *logBuffer) *corpusGateway {
 	t.Helper()
 	cfg := &Config{Store: "sqlite://" + filepath.Join(t.TempDir(), "wxa.db"),
 		WeChat: WeChatConfig{APIBase: "http://127.0.0.1:9", OpenBase: "http://127.0.0.1:9", PayBase: "http://127.0.0.1:9"},
@@ -123,7 +128,11 @@ func newCorpusGateway(t *testing.T, appID string, at time.Time) *corpusGateway {
 	}
 	c := &corpusGateway{appID: appID}
 	c.at.Store(at.UnixNano())
-	g, err := New(t.Context(), cfg, slog.New(slog.DiscardHandler), WithClock(c.now))
+	logger := slog.New(slog.DiscardHandler)
+	if logs != nil {
+		logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	g, err := New(t.Context(), cfg, logger, WithClock(c.now))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -644,3 +644,37 @@ func TestWXATokenExpires(t *testing.T) {
 		t.Errorf("user after the refused phone call = %+v, %v; want no phone number", u, err)
 	}
 }
+
+// TestWXALoginPlatformDown: when WeChat does not answer, login is 502,
+// stores nothing, and neither the answer nor the log holds the AppSecret
+// or the code (both travel in jscode2session's query).
+func TestWXALoginPlatformDown(t *testing.T) {
+	logs := &logBuffer{}
+	c := newOfflineGateway(t, testMiniAppID, time.Now(), logs)
+	const code = "0a3bXkGa1YwpNH0uYcIa1nS6Xn3bXkGo"
+	b, _ := json.Marshal(map[string]string{"code": code})
+	resp, err := http.Post(c.url+"/wxa/"+testMiniAppID+"/login", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "WeChat did not answer") {
+		t.Errorf("login with WeChat down = %d %s, want 502", resp.StatusCode, body)
+	}
+	secret := strings.Repeat("s", 32) // newOfflineGateway's
+	out := logs.String()
+	if !strings.Contains(out, "wxa: wx.login failed") {
+		t.Fatalf("no log line of the failed login:\n%s", out)
+	}
+	for _, s := range []string{secret, code} {
+		if strings.Contains(out, s) || strings.Contains(string(body), s) {
+			t.Errorf("%q appears in the answer or the log:\n%s\n%s", s, body, out)
+		}
+	}
+	db := c.g.Stores().Users.(*sqlite.DB)
+	var n int
+	if err := db.QueryRowContext(t.Context(), `SELECT (SELECT COUNT(*) FROM wxkit_users) + (SELECT COUNT(*) FROM wxkit_sessions)`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("users and sessions after the failed login = %d, %v; want none", n, err)
+	}
+}
