@@ -116,12 +116,16 @@ type LogConfig struct {
 	Format string `yaml:"format"` // text | json (default text)
 }
 
-// AppConfig is one Official Account.
+// AppConfig is one Official Account, or one Mini Program (Type).
 type AppConfig struct {
 	AppID string `yaml:"appid"`
+	// Type is official_account (the default) or miniprogram
+	// (config_wxa.go).
+	Type string `yaml:"type"`
 	// Secret is the AppSecret. Environment: WXKIT_<APPID>_SECRET.
 	Secret string `yaml:"secret"`
-	// Token is the push token. Environment: WXKIT_<APPID>_TOKEN.
+	// Token is the push token (optional for a Mini Program without
+	// message push). Environment: WXKIT_<APPID>_TOKEN.
 	Token string `yaml:"token"`
 	// EncodingAESKey is the 43-character message key, required for compat
 	// and safe mode. Environment: WXKIT_<APPID>_ENCODING_AES_KEY.
@@ -385,10 +389,13 @@ func (a *AppConfig) normalize(key string) error {
 	if !appIDPattern.MatchString(a.AppID) {
 		return fmt.Errorf("%s.appid: %q is not an AppID (wx + 16 letters or digits)", key, a.AppID)
 	}
-	if a.Token == "" {
+	if err := a.normalizeType(key); err != nil { // config_wxa.go
+		return err
+	}
+	if a.Token == "" && !a.IsMiniProgram() {
 		return fmt.Errorf("%s.token: required (the token set in the platform's server configuration)", key)
 	}
-	if len(a.Token) < 3 || len(a.Token) > 32 {
+	if a.Token != "" && (len(a.Token) < 3 || len(a.Token) > 32) {
 		return fmt.Errorf("%s.token: must be 3 to 32 characters", key)
 	}
 	if a.Mode == "" {

@@ -1,8 +1,10 @@
 // Package gateway is the application behind `wxkit serve`: it reads the
 // configuration (Config), wires stores, token sources and webhook servers
-// for every configured Official Account, and serves the message endpoints
-// (/wx/{appid}), health checks, the central token service, web login
-// (OAuth), JS-SDK configuration and domain-verification files; it syncs
-// custom menus and delivers late replies through the customer-service API.
+// for every configured Official Account and Mini Program, and serves the
+// message endpoints (/wx/{appid}), health checks, the central token
+// service, web login (OAuth), Mini Program login (/wxa/{appid}/login,
+// profile and phone number, with bearer tokens), JS-SDK configuration and
+// domain-verification files; it syncs custom menus and delivers late
+// replies through the customer-service API.
 // The routes are listed on Gateway.
 package gateway

@@ -33,11 +33,18 @@ import (
 //	GET      /oauth/callback  verify state, exchange the code, upsert the user,
 //	                          set the session cookie, redirect to the return path
 //	POST     /oauth/logout    end the session (204)
-//	GET      /api/me          the session's user as JSON (401 without a session)
+//	GET      /api/me          the session's user as JSON (401 without a session:
+//	                          the cookie, or Authorization: Bearer of /wxa login)
+//	POST     /wxa/{appid}/login    Mini Program login (apps[].type miniprogram; see
+//	                          wxa.go): {"code"} of wx.login → {"token","openid",
+//	                          "unionid","expires_in","is_new"}
+//	POST     /wxa/{appid}/profile  (Bearer) wx.getUserInfo's {"encrypted_data","iv",
+//	                          "raw_data","signature"} → the user
+//	POST     /wxa/{appid}/phone    (Bearer) {"code"} of getPhoneNumber → the number
 //	GET      /jssdk/config    wx.config for a page on the app's jssdk.domains
 //	GET      /MP_verify_*.txt the domain-verification files of verify_files
 //	POST     /pay/orders      WeChat Pay (pay.merchants; see Payments): a JSAPI
-//	                          order for the signed-in user
+//	                          order for the signed-in user (cookie or Bearer)
 //	GET      /pay/orders/{out_trade_no}          the caller's order
 //	POST     /pay/orders/{out_trade_no}/refund   a refund of it
 //	POST     /pay/notify/{mch_id}, /pay/refund/notify/{mch_id}, /pay/v3/notify/{mch_id}
@@ -191,6 +198,10 @@ func (g *Gateway) buildRoutes() error {
 	g.startLateReplies()
 	for i := range g.cfg.Apps {
 		a := &g.cfg.Apps[i]
+		g.tokenSvc.apps[a.AppID] = g.newAppTokens(a)
+		if !a.hasWebhook() { // a Mini Program without message push (config_wxa.go)
+			continue
+		}
 		srv := &webhook.Server{
 			AppID:           a.AppID,
 			Token:           a.Token,
@@ -228,31 +239,24 @@ func (g *Gateway) buildRoutes() error {
 		// mode, so that a body forged at another instance is refused.
 		srv.Replay = shared
 		srv.Observer = g.ops.metrics.pushObserver(a.AppID) // metrics.go
+		if a.IsMiniProgram() {
+			srv.Format = webhook.FormatAuto // XML or JSON, as set on the Mini Program's console
+		}
 		g.wireLateReply(a, srv)
 		if err := srv.Init(); err != nil {
 			return fmt.Errorf("apps[%d]: %w", i, err)
 		}
 		g.webhooks[a.AppID] = srv
 		g.mux.Handle("/wx/"+a.AppID, srv)
-
-		if a.Secret != "" {
-			popts := []token.ProviderOption{token.WithBaseURL(g.cfg.WeChat.APIBase), token.WithHTTPClient(g.client), token.WithClock(g.now)}
-			copts := []token.CacheOption{token.WithLogger(g.logger), token.WithClock(g.now)}
-			store := markedStore{g.ops.metrics.tokenStore(storeTokens, g.stores.Tokens)} // metrics.go
-			access := token.NewCachedSource(store, token.AccessTokenKey(a.AppID),
-				g.ops.metrics.countFetches(a.AppID, token.KindAccessToken, token.NewStableTokenProvider(a.AppID, a.Secret, popts...)), copts...) // metrics.go
-			ticket := token.NewCachedSource(store, token.JSAPITicketKey(a.AppID),
-				g.ops.metrics.countFetches(a.AppID, token.KindJSAPITicket, token.NewJSAPITicketProvider(access, popts...)), copts...) // metrics.go
-			g.tokenSvc.apps[a.AppID] = &appTokens{access: access, ticket: ticket}
-		} else {
-			g.tokenSvc.apps[a.AppID] = &appTokens{}
-		}
 	}
 	if g.cfg.TokenService.Secret != "" {
 		g.mux.Handle("/token/{appid}", g.tokenSvc)
 		g.mux.Handle("/token/{appid}/invalidate", g.ops.limitJSON(g.tokenSvc.serveInvalidate)) // ops.go
 	}
 	if err := g.registerWebRoutes(); err != nil {
+		return err
+	}
+	if err := g.registerWXARoutes(); err != nil { // wxa.go
 		return err
 	}
 	if err := g.startPay(); err != nil { // pay.go
@@ -262,6 +266,22 @@ func (g *Gateway) buildRoutes() error {
 	g.mux.HandleFunc("GET /readyz", g.readyz)
 	g.ops.registerRoutes(g.mux) // GET /metrics, unknown /wx/{appid} (ops.go)
 	return nil
+}
+
+// newAppTokens returns the cached token sources of app a (none without a
+// secret).
+func (g *Gateway) newAppTokens(a *AppConfig) *appTokens {
+	if a.Secret == "" {
+		return &appTokens{}
+	}
+	popts := []token.ProviderOption{token.WithBaseURL(g.cfg.WeChat.APIBase), token.WithHTTPClient(g.client), token.WithClock(g.now)}
+	copts := []token.CacheOption{token.WithLogger(g.logger), token.WithClock(g.now)}
+	store := markedStore{g.ops.metrics.tokenStore(storeTokens, g.stores.Tokens)} // metrics.go
+	access := token.NewCachedSource(store, token.AccessTokenKey(a.AppID),
+		g.ops.metrics.countFetches(a.AppID, token.KindAccessToken, token.NewStableTokenProvider(a.AppID, a.Secret, popts...)), copts...) // metrics.go
+	ticket := token.NewCachedSource(store, token.JSAPITicketKey(a.AppID),
+		g.ops.metrics.countFetches(a.AppID, token.KindJSAPITicket, token.NewJSAPITicketProvider(access, popts...)), copts...) // metrics.go
+	return &appTokens{access: access, ticket: ticket}
 }
 
 // Handler returns the gateway's routes as one http.Handler.

@@ -92,10 +92,11 @@ func (g *Gateway) registerWebRoutes() error {
 	return nil
 }
 
-// hasOAuthApps reports whether some app can do web login (has a secret).
+// hasOAuthApps reports whether some app can do web login (an Official
+// Account with a secret).
 func (g *Gateway) hasOAuthApps() bool {
 	for i := range g.cfg.Apps {
-		if g.cfg.Apps[i].Secret != "" {
+		if g.cfg.Apps[i].Secret != "" && !g.cfg.Apps[i].IsMiniProgram() {
 			return true
 		}
 	}
@@ -141,15 +142,25 @@ type webError struct {
 	Error string `json:"error"`
 }
 
-// resolveApp returns the app named by the app parameter, or the only app
-// when there is one and the parameter is absent.
+// resolveApp returns the app named by the app parameter, or the only
+// Official Account when there is one and the parameter is absent (Mini
+// Programs have no web login or JS-SDK).
 func (w *webState) resolveApp(r *http.Request) (*AppConfig, int, string) {
 	id := r.URL.Query().Get("app")
 	if id == "" {
-		if len(w.cfg.Apps) == 1 {
-			return &w.cfg.Apps[0], 0, ""
+		var only *AppConfig
+		for i := range w.cfg.Apps {
+			if a := &w.cfg.Apps[i]; !a.IsMiniProgram() {
+				if only != nil {
+					return nil, http.StatusBadRequest, "app: required when several apps are configured"
+				}
+				only = a
+			}
 		}
-		return nil, http.StatusBadRequest, "app: required when several apps are configured"
+		if only != nil {
+			return only, 0, ""
+		}
+		return nil, http.StatusBadRequest, "app: required (no Official Account to default to)"
 	}
 	if a := w.cfg.App(id); a != nil {
 		return a, 0, ""
@@ -185,6 +196,10 @@ func (w *webState) serveLogin(rw http.ResponseWriter, r *http.Request) {
 	}
 	if a.Secret == "" {
 		writeJSON(rw, http.StatusNotFound, webError{"app: web login needs the app's secret"})
+		return
+	}
+	if a.IsMiniProgram() {
+		writeJSON(rw, http.StatusBadRequest, webError{"app: a Mini Program logs in with POST /wxa/{appid}/login, not web login"})
 		return
 	}
 	q := r.URL.Query()

@@ -84,6 +84,10 @@ type payEnvOptions struct {
 	// certificate mode the gateway has no public key and downloads the
 	// certificates.
 	platformMode emulator.PlatformMode
+	// editEmulator and editConfig, when set, change the emulator's and the
+	// gateway's configuration before they are built.
+	editEmulator func(*emulator.Config)
+	editConfig   func(*Config)
 }
 
 // storeURLFor returns a fresh store of kind ("sqlite" or "postgres").
@@ -122,6 +126,9 @@ func newPayEnv(t *testing.T, o payEnvOptions) *payEnv {
 	ecfg.Merchants[0].NotifyTimeout = 30 * time.Second
 	if o.platformMode != "" {
 		ecfg.Merchants[0].PlatformMode = o.platformMode
+	}
+	if o.editEmulator != nil {
+		o.editEmulator(&ecfg)
 	}
 	emu := emulatortest.New(t, ecfg)
 
@@ -178,6 +185,9 @@ func newPayEnv(t *testing.T, o payEnvOptions) *payEnv {
 	}
 	if o.noForward {
 		cfg.Pay.OnPaid = OnPaidConfig{}
+	}
+	if o.editConfig != nil {
+		o.editConfig(cfg)
 	}
 	if err := cfg.Normalize(); err != nil {
 		t.Fatalf("Normalize = %v", err)

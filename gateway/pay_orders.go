@@ -77,17 +77,8 @@ func newOutNo(prefix string, now time.Time) (string, error) {
 // Authorization, else the session cookie; nil when there is none or it
 // has expired.
 func (p *Payments) caller(r *http.Request) (*store.Session, error) {
-	var id string
-	if h := r.Header.Get("Authorization"); h != "" {
-		scheme, tok, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return nil, nil
-		}
-		id = strings.TrimSpace(tok)
-	} else if c, err := r.Cookie(SessionCookie); err == nil {
-		id = c.Value
-	}
-	if id == "" || len(id) > 128 {
+	id := sessionID(r) // session.go
+	if id == "" {
 		return nil, nil
 	}
 	s, err := p.sessions.Session(r.Context(), id, p.now())

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/wxkit/wxkit/store"
@@ -99,14 +100,35 @@ func (w *webState) startSession(rw http.ResponseWriter, r *http.Request, u *stor
 	return nil
 }
 
-// session returns the session of r's cookie, or nil when there is none or
-// it has expired.
+// sessionID returns the session token of r: the bearer token of
+// Authorization (Mini Program login, see wxa.go), else the session
+// cookie (web login); "" when there is none, or Authorization has another
+// scheme.
+func sessionID(r *http.Request) string {
+	var id string
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, tok, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return ""
+		}
+		id = strings.TrimSpace(tok)
+	} else if c, err := r.Cookie(SessionCookie); err == nil {
+		id = c.Value
+	}
+	if len(id) > 128 {
+		return ""
+	}
+	return id
+}
+
+// session returns the session of r's bearer token or cookie (sessionID),
+// or nil when there is none or it has expired.
 func (w *webState) session(r *http.Request) (*store.Session, error) {
-	c, err := r.Cookie(SessionCookie)
-	if err != nil || c.Value == "" || len(c.Value) > 128 {
+	id := sessionID(r)
+	if id == "" {
 		return nil, nil
 	}
-	s, err := w.sessions.Session(r.Context(), c.Value, w.now())
+	s, err := w.sessions.Session(r.Context(), id, w.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -115,8 +137,9 @@ func (w *webState) session(r *http.Request) (*store.Session, error) {
 
 // serveMe serves GET /api/me: the logged-in user as JSON (store.User:
 // appid, openid, unionid, nickname, headimgurl, sex, city, province,
-// country, first_seen, last_seen), or 401 {"error":...} without a valid
-// session. The user is read from the user store; when it does not know the
+// country, phone_number, first_seen, last_seen), or 401 {"error":...}
+// without a valid session: the session cookie of web login, or
+// Authorization: Bearer <token> of Mini Program login. The user is read from the user store; when it does not know the
 // user (gateways that share sessions in Redis but keep users in separate
 // databases), the copy kept with the session at login answers.
 func (w *webState) serveMe(rw http.ResponseWriter, r *http.Request) {

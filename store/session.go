@@ -17,6 +17,11 @@ type Session struct {
 	Created time.Time `json:"created"`
 	Expires time.Time `json:"expires"`
 	User    *User     `json:"user,omitempty"`
+	// SealedSessionKey is a Mini Program login's session_key, sealed
+	// (encrypted and authenticated) by the gateway: opaque bytes that the
+	// store keeps as given and that are useless without the session's
+	// token. Nil for web login.
+	SealedSessionKey []byte `json:"sealed_session_key,omitempty"`
 }
 
 // Sessions keeps sessions under their id, the random token handed to the

@@ -148,14 +148,16 @@ func (m *Main) withMenuClient(ctx context.Context, f menuFlags, fn func(c *mp.Cl
 	}
 	appID := f.app
 	if appID == "" {
-		if len(cfg.Apps) != 1 {
-			ids := make([]string, len(cfg.Apps))
-			for i := range cfg.Apps {
-				ids[i] = cfg.Apps[i].AppID
+		var ids []string // the Official Accounts: Mini Programs have no menu
+		for i := range cfg.Apps {
+			if !cfg.Apps[i].IsMiniProgram() {
+				ids = append(ids, cfg.Apps[i].AppID)
 			}
-			return fmt.Errorf("--app is required: the configuration has %d apps (%s)", len(cfg.Apps), strings.Join(ids, ", "))
 		}
-		appID = cfg.Apps[0].AppID
+		if len(ids) != 1 {
+			return fmt.Errorf("--app is required: the configuration has %d Official Accounts (%s)", len(ids), strings.Join(ids, ", "))
+		}
+		appID = ids[0]
 	}
 	a := cfg.App(appID)
 	if a == nil {

@@ -59,7 +59,7 @@ func writeDevPay(emu *emulator.Emulator, dir string) (*gateway.PayConfig, error)
 	}
 	pc := &gateway.PayConfig{Merchants: []gateway.PayMerchantConfig{{
 		MchID:                 emulator.DemoMchID,
-		AppIDs:                []string{emulator.DemoAppID},
+		AppIDs:                []string{emulator.DemoAppID, DevMiniAppID},
 		Version:               gateway.PayV3,
 		APIv3Key:              emulator.DemoAPIv3Key,
 		SerialNo:              mk.SerialNo,

@@ -103,7 +103,8 @@ type devOptions struct {
 
 // DevConfig returns the gateway configuration of dev mode: the emulator's
 // demo app (safe mode) with a welcome reply on subscribe, hello → world,
-// and echo by default, every WeChat base URL pointing at emulatorURL, and
+// and echo by default, the demo Mini Program (DevMiniAppID, wxa_dev.go),
+// every WeChat base URL pointing at emulatorURL, and
 // the demo merchant that dev mode wrote beside dbPath (pay_dev.go), when
 // it is there.
 func DevConfig(listen, emulatorURL, dbPath string) (*gateway.Config, error) {
@@ -122,7 +123,7 @@ func DevConfig(listen, emulatorURL, dbPath string) (*gateway.Config, error) {
 				Keywords:  []gateway.KeywordRule{{Match: "hello", ReplyConfig: gateway.ReplyConfig{Text: "world"}}},
 				Default:   &gateway.ReplyConfig{Echo: true},
 			},
-		}},
+		}, devMiniApp()}, // wxa_dev.go
 	}
 	pay, err := loadDevPay(dbPath) // pay_dev.go
 	if err != nil {
@@ -149,7 +150,7 @@ func (m *Main) runDev(ctx context.Context, o devOptions) error {
 		o.dbPath = DevDBFile
 	}
 	logger := gateway.NewLogger(gateway.LogConfig{Level: "info"}, m.Stderr)
-	emu, err := emulator.New(emulator.DefaultConfig(), emulator.WithLogger(logger.With(slog.String("component", "emulator"))))
+	emu, err := emulator.New(devEmulatorConfig(), emulator.WithLogger(logger.With(slog.String("component", "emulator"))))
 	if err != nil {
 		return err
 	}
@@ -203,6 +204,8 @@ func (m *Main) runDev(ctx context.Context, o devOptions) error {
   pay       merchant %s, WeChat Pay v3 (keys and pay: configuration in %s)
             POST %s/pay/orders as a signed-in user (log in: %s/oauth/login),
             pay as the user: POST %s/_emulator/pay/{prepay_id}/pay; notifies at /pay/v3/notify/%s
+  mini      %s (a Mini Program): its user's wx.login is POST %s/_emulator/apps/%s/wx.login,
+            log in with the code: POST %s/wxa/%s/login (see README, Mini Program login)
   database  %s
 
 Try, in another terminal:
@@ -213,6 +216,7 @@ Try, in another terminal:
 Stop with Ctrl-C.
 `, g.URL(), g.URL(), appID, g.URL(), emuURL, emuURL, emuURL, appID,
 			emulator.DemoMchID, payAbs, g.URL(), g.URL(), emuURL, emulator.DemoMchID,
+			DevMiniAppID, emuURL, DevMiniAppID, g.URL(), DevMiniAppID,
 			dbAbs, pushFlag, pushFlag, pushFlag)
 		if m.Ready != nil {
 			m.Ready(g.URL(), emuURL)

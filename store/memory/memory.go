@@ -6,6 +6,7 @@
 package memory
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -79,6 +80,9 @@ func (s *Store) UpsertUser(_ context.Context, u *store.User, profile bool, at ti
 	if u.UnionID != "" {
 		cur.UnionID = u.UnionID
 	}
+	if u.PhoneNumber != "" {
+		cur.PhoneNumber = u.PhoneNumber
+	}
 	if profile {
 		cur.Nickname, cur.HeadImgURL, cur.Sex = u.Nickname, u.HeadImgURL, u.Sex
 		cur.City, cur.Province, cur.Country = u.City, u.Province, u.Country
@@ -108,6 +112,7 @@ func (s *Store) CreateSession(_ context.Context, id string, sess *store.Session)
 		u := *c.User
 		c.User = &u
 	}
+	c.SealedSessionKey = bytes.Clone(c.SealedSessionKey)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.sessions == nil {
@@ -129,6 +134,7 @@ func (s *Store) Session(_ context.Context, id string, now time.Time) (*store.Ses
 		u := *sess.User
 		sess.User = &u
 	}
+	sess.SealedSessionKey = bytes.Clone(sess.SealedSessionKey)
 	return &sess, nil
 }
 

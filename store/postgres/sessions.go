@@ -22,7 +22,8 @@ func hashID(id string) string {
 }
 
 // CreateSession implements store.Sessions: one row of wxkit_sessions keyed
-// by the hex SHA-256 of id, with s.User as JSON. An id already stored is
+// by the hex SHA-256 of id, with s.User as JSON and s.SealedSessionKey as
+// given. An id already stored is
 // store.ErrConflict.
 func (db *DB) CreateSession(ctx context.Context, id string, s *store.Session) error {
 	if id == "" || s == nil || s.AppID == "" || s.OpenID == "" {
@@ -36,9 +37,9 @@ func (db *DB) CreateSession(ctx context.Context, id string, s *store.Session) er
 		}
 	}
 	_, err := db.pool.Exec(ctx,
-		`INSERT INTO wxkit_sessions (id_hash, appid, openid, created_at, expires_at, user_json)
-		 VALUES ($1, $2, $3, $4, $5, $6)`,
-		hashID(id), s.AppID, s.OpenID, s.Created, s.Expires, user)
+		`INSERT INTO wxkit_sessions (id_hash, appid, openid, created_at, expires_at, user_json, sealed_session_key)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		hashID(id), s.AppID, s.OpenID, s.Created, s.Expires, user, s.SealedSessionKey)
 	if isCode(err, codeUniqueViolation) {
 		return fmt.Errorf("postgres: create session: id in use: %w", store.ErrConflict)
 	}
@@ -57,9 +58,9 @@ func (db *DB) Session(ctx context.Context, id string, now time.Time) (*store.Ses
 	var s store.Session
 	var user []byte
 	err := db.pool.QueryRow(ctx,
-		`SELECT appid, openid, created_at, expires_at, user_json FROM wxkit_sessions
+		`SELECT appid, openid, created_at, expires_at, user_json, sealed_session_key FROM wxkit_sessions
 		 WHERE id_hash = $1 AND expires_at > $2`, hashID(id), now).
-		Scan(&s.AppID, &s.OpenID, &s.Created, &s.Expires, &user)
+		Scan(&s.AppID, &s.OpenID, &s.Created, &s.Expires, &user, &s.SealedSessionKey)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}

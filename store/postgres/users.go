@@ -10,7 +10,7 @@ import (
 	"github.com/wxkit/wxkit/store"
 )
 
-const userColumns = `appid, openid, unionid, nickname, headimgurl, sex, city, province, country, first_seen, last_seen`
+const userColumns = `appid, openid, unionid, nickname, headimgurl, sex, city, province, country, first_seen, last_seen, phone_number`
 
 // UpsertUser implements store.Users in one INSERT … ON CONFLICT DO UPDATE
 // … RETURNING on wxkit_users, so that concurrent logins of one user leave
@@ -24,7 +24,7 @@ func (db *DB) UpsertUser(ctx context.Context, u *store.User, profile bool, at ti
 		c.Nickname, c.HeadImgURL, c.Sex, c.City, c.Province, c.Country = "", "", 0, "", "", ""
 	}
 	row := db.pool.QueryRow(ctx, `INSERT INTO wxkit_users (`+userColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $12)
 		ON CONFLICT (appid, openid) DO UPDATE SET
 			unionid    = CASE WHEN excluded.unionid <> '' THEN excluded.unionid ELSE wxkit_users.unionid END,
 			nickname   = CASE WHEN $11 THEN excluded.nickname ELSE wxkit_users.nickname END,
@@ -33,9 +33,10 @@ func (db *DB) UpsertUser(ctx context.Context, u *store.User, profile bool, at ti
 			city       = CASE WHEN $11 THEN excluded.city ELSE wxkit_users.city END,
 			province   = CASE WHEN $11 THEN excluded.province ELSE wxkit_users.province END,
 			country    = CASE WHEN $11 THEN excluded.country ELSE wxkit_users.country END,
-			last_seen  = GREATEST(wxkit_users.last_seen, excluded.last_seen)
+			last_seen  = GREATEST(wxkit_users.last_seen, excluded.last_seen),
+			phone_number = CASE WHEN excluded.phone_number <> '' THEN excluded.phone_number ELSE wxkit_users.phone_number END
 		RETURNING `+userColumns,
-		c.AppID, c.OpenID, c.UnionID, c.Nickname, c.HeadImgURL, c.Sex, c.City, c.Province, c.Country, at, profile)
+		c.AppID, c.OpenID, c.UnionID, c.Nickname, c.HeadImgURL, c.Sex, c.City, c.Province, c.Country, at, profile, c.PhoneNumber)
 	got, err := scanUser(row)
 	if err != nil {
 		return nil, wrap("upsert user", err)
@@ -59,7 +60,7 @@ func (db *DB) User(ctx context.Context, appID, openID string) (*store.User, erro
 func scanUser(row pgx.Row) (*store.User, error) {
 	var u store.User
 	err := row.Scan(&u.AppID, &u.OpenID, &u.UnionID, &u.Nickname, &u.HeadImgURL, &u.Sex,
-		&u.City, &u.Province, &u.Country, &u.FirstSeen, &u.LastSeen)
+		&u.City, &u.Province, &u.Country, &u.FirstSeen, &u.LastSeen, &u.PhoneNumber)
 	if err != nil {
 		return nil, err
 	}

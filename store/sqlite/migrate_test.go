@@ -28,6 +28,7 @@ var released = []struct {
 	{6, "message_log_drop_state"},
 	{7, "orders"},
 	{8, "authorizers"},
+	{9, "wxa"},
 }
 
 // statuses is the Migrations() answer when versions up to applied are

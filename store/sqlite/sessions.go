@@ -21,7 +21,8 @@ func hashID(id string) string {
 
 // CreateSession implements store.Sessions: it inserts sess into
 // wxkit_sessions under the hex SHA-256 of id (the id itself, the client's
-// token, is never stored), with sess.User as JSON. id, AppID and OpenID are
+// token, is never stored), with sess.User as JSON and
+// sess.SealedSessionKey as given. id, AppID and OpenID are
 // required; an id in use gives an error wrapping store.ErrConflict. Every
 // SweepEvery calls, the sessions expired at sess.Created (the caller's
 // clock at login) are deleted first.
@@ -41,9 +42,9 @@ func (db *DB) CreateSession(ctx context.Context, id string, sess *store.Session)
 		user = string(b)
 	}
 	res, err := db.ExecContext(ctx,
-		`INSERT INTO wxkit_sessions (id_hash, appid, openid, created_at, expires_at, user_json) VALUES (?, ?, ?, ?, ?, ?)
+		`INSERT INTO wxkit_sessions (id_hash, appid, openid, created_at, expires_at, user_json, sealed_session_key) VALUES (?, ?, ?, ?, ?, ?, ?)
 		 ON CONFLICT (id_hash) DO NOTHING`,
-		hashID(id), sess.AppID, sess.OpenID, sess.Created.UnixMilli(), sess.Expires.UnixMilli(), user)
+		hashID(id), sess.AppID, sess.OpenID, sess.Created.UnixMilli(), sess.Expires.UnixMilli(), user, sess.SealedSessionKey)
 	if err != nil {
 		return fmt.Errorf("sqlite: session create: %w", err)
 	}
@@ -63,8 +64,8 @@ func (db *DB) Session(ctx context.Context, id string, now time.Time) (*store.Ses
 	var created, expires int64
 	var user sql.NullString
 	err := db.QueryRowContext(ctx,
-		`SELECT appid, openid, created_at, expires_at, user_json FROM wxkit_sessions WHERE id_hash = ? AND expires_at > ?`,
-		hashID(id), now.UnixMilli()).Scan(&sess.AppID, &sess.OpenID, &created, &expires, &user)
+		`SELECT appid, openid, created_at, expires_at, user_json, sealed_session_key FROM wxkit_sessions WHERE id_hash = ? AND expires_at > ?`,
+		hashID(id), now.UnixMilli()).Scan(&sess.AppID, &sess.OpenID, &created, &expires, &user, &sess.SealedSessionKey)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlite: session: %w", store.ErrNotFound)
 	}

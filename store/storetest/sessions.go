@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -36,6 +37,19 @@ func TestSessions(t *testing.T, newStore func(t *testing.T) store.Sessions) {
 			t.Errorf("Session() after DeleteSession error = %v, want store.ErrNotFound", err)
 		}
 		mustNoErr(t, "DeleteSession(again)", s.DeleteSession(t.Context(), id))
+	})
+
+	t.Run("SealedSessionKey", func(t *testing.T) {
+		s := newStore(t)
+		id, sess := unique("sid-"), newSession()
+		sess.SealedSessionKey = []byte{0x00, 0xff, 0x10, 'k', 0x80, 0x00}
+		mustNoErr(t, "CreateSession", s.CreateSession(t.Context(), id, sess))
+		sess.SealedSessionKey[1] = 0 // the store keeps its own copy
+		got, err := s.Session(t.Context(), id, base)
+		mustNoErr(t, "Session", err)
+		if want := []byte{0x00, 0xff, 0x10, 'k', 0x80, 0x00}; !bytes.Equal(got.SealedSessionKey, want) {
+			t.Errorf("Session().SealedSessionKey = %x, want %x as given", got.SealedSessionKey, want)
+		}
 	})
 
 	t.Run("WithoutUser", func(t *testing.T) {

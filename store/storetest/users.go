@@ -66,6 +66,30 @@ func TestUsers(t *testing.T, newStore func(t *testing.T) store.Users) {
 		}
 	})
 
+	t.Run("PhoneNumber", func(t *testing.T) {
+		s := newStore(t)
+		u := profile
+		u.AppID, u.OpenID = "wx_users_a", unique("o")
+		_, err := s.UpsertUser(t.Context(), &u, true, base)
+		mustNoErr(t, "UpsertUser", err)
+		got, err := s.UpsertUser(t.Context(), &store.User{AppID: u.AppID, OpenID: u.OpenID, PhoneNumber: "+86 13800138000"}, false, base.Add(time.Minute))
+		mustNoErr(t, "UpsertUser(phone)", err)
+		if got.PhoneNumber != "+86 13800138000" || got.Nickname != profile.Nickname {
+			t.Errorf("after a phone upsert: %+v, want the phone number and the profile kept", got)
+		}
+		// A later login without a number keeps it, a profile login too.
+		got, err = s.UpsertUser(t.Context(), &store.User{AppID: u.AppID, OpenID: u.OpenID, Nickname: "李四"}, true, base.Add(time.Hour))
+		mustNoErr(t, "UpsertUser(login)", err)
+		if got.PhoneNumber != "+86 13800138000" || got.Nickname != "李四" {
+			t.Errorf("after a login without a phone number: %+v, want the number kept", got)
+		}
+		read, err := s.User(t.Context(), u.AppID, u.OpenID)
+		mustNoErr(t, "User", err)
+		if read.PhoneNumber != "+86 13800138000" {
+			t.Errorf("User().PhoneNumber = %q, want +86 13800138000", read.PhoneNumber)
+		}
+	})
+
 	t.Run("BaseLoginOfNewUser", func(t *testing.T) {
 		s := newStore(t)
 		u := profile
