@@ -50,10 +50,14 @@ type drainer struct {
 	logger *slog.Logger
 	hooks  drainHooks
 
-	poke   chan struct{}
-	cancel context.CancelFunc
-	done   chan struct{}
-	once   sync.Once
+	poke chan struct{}
+	// cancel stops claiming; cancelJobs ends the job running (at the
+	// stop deadline), so that a job whose delivery is under way when
+	// stop is called can still finish and be completed.
+	cancel     context.CancelFunc
+	cancelJobs context.CancelFunc
+	done       chan struct{}
+	once       sync.Once
 }
 
 // drainHooks let the gateway count what a drainer does.
@@ -67,8 +71,9 @@ func (d *drainer) start() {
 	d.poke = make(chan struct{}, 1)
 	d.done = make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
-	d.cancel = cancel
-	go d.loop(ctx)
+	jobs, cancelJobs := context.WithCancel(context.Background())
+	d.cancel, d.cancelJobs = cancel, cancelJobs
+	go d.loop(ctx, jobs)
 }
 
 // wake makes an idle drainer look for due jobs now (after an enqueue).
@@ -87,22 +92,23 @@ func (d *drainer) stop(ctx context.Context) {
 		go func() {
 			select {
 			case <-ctx.Done():
-				d.cancel()
+				d.cancelJobs()
 			case <-stopped:
 			}
 		}()
 		d.cancel()
 		<-d.done
 		close(stopped)
+		d.cancelJobs()
 	})
 }
 
-func (d *drainer) loop(ctx context.Context) {
+func (d *drainer) loop(ctx, jobs context.Context) {
 	defer close(d.done)
 	t := time.NewTicker(outboxPoll)
 	defer t.Stop()
 	for {
-		for d.drainOnce(ctx) == outboxBatch && ctx.Err() == nil {
+		for d.drainOnce(ctx, jobs) == outboxBatch && ctx.Err() == nil {
 		}
 		select {
 		case <-ctx.Done():
@@ -114,21 +120,22 @@ func (d *drainer) loop(ctx context.Context) {
 }
 
 // drainOnce claims and runs one batch; it returns how many jobs it claimed.
-func (d *drainer) drainOnce(ctx context.Context) int {
-	jobs, err := d.outbox.ClaimJobs(ctx, d.kind, d.now(), outboxLease, outboxBatch)
+// ctx ends claiming (stop); jobs ends the job running (the stop deadline).
+func (d *drainer) drainOnce(ctx, jobs context.Context) int {
+	claimed, err := d.outbox.ClaimJobs(ctx, d.kind, d.now(), outboxLease, outboxBatch)
 	if err != nil {
 		if ctx.Err() == nil {
 			d.storeErr("claim_jobs", err)
 		}
 		return 0
 	}
-	for _, j := range jobs {
+	for _, j := range claimed {
 		if ctx.Err() != nil {
-			return len(jobs) // left to come due again after the lease
+			return len(claimed) // left to come due again after the lease
 		}
-		d.runJob(ctx, j)
+		d.runJob(jobs, j)
 	}
-	return len(jobs)
+	return len(claimed)
 }
 
 func (d *drainer) runJob(ctx context.Context, j *store.Job) {

@@ -98,3 +98,39 @@ func TestDrainerStoppedMidJobLeavesItDue(t *testing.T) {
 		}
 	})
 }
+
+// TestDrainerStopLetsRunningJobFinish: a job under way when stop is called
+// (a delivery sent, its answer not yet read) is given until the stop
+// deadline to finish, and is then completed, not left to run a second time
+// after the lease.
+func TestDrainerStopLetsRunningJobFinish(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ob := new(memory.Store)
+		started := make(chan struct{})
+		d := &drainer{
+			outbox: ob, kind: "k", now: time.Now, logger: slog.New(slog.DiscardHandler),
+			retry: backoffSchedule(time.Second),
+			run: func(ctx context.Context, j *store.Job) error {
+				close(started)
+				select {
+				case <-time.After(time.Second): // the answer arrives after stop was called
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			},
+		}
+		ob.EnqueueJob(t.Context(), &store.Job{Kind: "k", Key: "in-flight", RunAt: time.Now()})
+		d.start()
+		<-started
+		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+		defer cancel()
+		d.stop(ctx)
+		if jobs, _ := ob.ClaimJobs(t.Context(), "k", time.Now().Add(365*24*time.Hour), time.Minute, 10); len(jobs) != 0 {
+			t.Fatalf("a job that finished within the stop deadline is still in the outbox (%d jobs)", len(jobs))
+		}
+		if dead, _ := ob.DeadJobs(t.Context(), "k", 10); len(dead) != 0 {
+			t.Fatalf("dead jobs: %d", len(dead))
+		}
+	})
+}
