@@ -239,6 +239,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	h, statsPath, ok := route(r)
 	defer func() { e.stats.recordCall(statsPath, rec.appID, rec.failed()) }()
+	defer e.endTrace(rec, e.beginTrace(rec, r))
 
 	if f := e.takeFault(path, rec.appID); f != nil {
 		if done := e.applyFault(rec, r, f); done {
@@ -248,6 +249,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		writeStatusErrMsg(rec, http.StatusNotFound, 48001,
 			fmt.Sprintf("api unauthorized, the emulator does not serve %s %s", r.Method, path), e.Now())
+		return
+	}
+	if !e.meterCall(rec, statsPath) {
 		return
 	}
 	h(e, rec, r)

@@ -136,6 +136,7 @@ type callRecorder struct {
 	status  int
 	errCode int
 	appID   string
+	trace   *callTrace // for rid/get (mp_platform.go)
 }
 
 func (c *callRecorder) WriteHeader(status int) {
@@ -148,6 +149,9 @@ func (c *callRecorder) WriteHeader(status int) {
 func (c *callRecorder) Write(b []byte) (int, error) {
 	if c.status == 0 {
 		c.status = http.StatusOK
+	}
+	if c.trace != nil {
+		_, _ = c.trace.resp.Write(b)
 	}
 	return c.ResponseWriter.Write(b)
 }
