@@ -115,6 +115,14 @@ type AppConfig struct {
 	// AutoReply is the account's automatic replies as set up on the
 	// website, reported by get_current_autoreply_info; off when zero.
 	AutoReply AutoReplyConfig `yaml:"auto_reply" json:"auto_reply,omitzero"`
+	// Subscription makes an Official Account a subscription account (订阅号)
+	// rather than a service account (服务号, the default): one mass send a
+	// day instead of four a month, and no mass/send by OpenID list (48001).
+	Subscription bool `yaml:"subscription" json:"subscription,omitempty"`
+	// Unverified makes the account one that has not passed WeChat
+	// verification (未认证): the customer-service account and mass-send
+	// APIs answer 48001.
+	Unverified bool `yaml:"unverified" json:"unverified,omitempty"`
 }
 
 // OAuthConfig holds the web authorization settings of an app.
