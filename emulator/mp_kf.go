@@ -395,8 +395,8 @@ func (e *Emulator) pushKfEvent(a *app, openID string, ev EventType, kfAccount st
 // serveKfSessionCreate serves POST /customservice/kfsession/create
 // {"kf_account","openid"}: the worker starts serving the user, and
 // kf_create_session is pushed. Errors: 65401 (no such account), 40003
-// (no such user), 65415 (the worker is offline), 65414 (another worker
-// serves the user).
+// (no such user), 65414 (another worker serves the user), 65415 (the
+// worker is offline). A session the worker already has is left as it is.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Customer_Service/Session_control.html
 func (e *Emulator) serveKfSessionCreate(w http.ResponseWriter, r *http.Request) {
@@ -417,9 +417,6 @@ func (e *Emulator) serveKfSessionCreate(w http.ResponseWriter, r *http.Request) 
 	case a.user(req.OpenID) == nil:
 		e.writeAPIError(w, apiErr(40003))
 		return
-	case k.Status == 0:
-		e.writeAPIError(w, mpErr(65415))
-		return
 	}
 	if s := st.sessions[req.OpenID]; s != nil {
 		if s.KfAccount != k.Account {
@@ -427,6 +424,10 @@ func (e *Emulator) serveKfSessionCreate(w http.ResponseWriter, r *http.Request) 
 			return
 		}
 		writeJSON(w, okBody)
+		return
+	}
+	if k.Status == 0 {
+		e.writeAPIError(w, mpErr(65415))
 		return
 	}
 	st.sessions[req.OpenID] = &KfSession{KfAccount: k.Account, OpenID: req.OpenID, Created: now}

@@ -18,6 +18,7 @@ import (
 
 // eventRecorder is a push URL that answers "success" and keeps the
 // messages it was pushed, parsed.
+// A text "人工" is answered with transfer_customer_service.
 type eventRecorder struct {
 	mu   sync.Mutex
 	msgs []*message.Message
@@ -25,10 +26,20 @@ type eventRecorder struct {
 
 func (rc *eventRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b, _ := io.ReadAll(r.Body)
-	if m, err := message.Parse(b); err == nil {
-		rc.mu.Lock()
-		rc.msgs = append(rc.msgs, m)
-		rc.mu.Unlock()
+	m, err := message.Parse(b)
+	if err != nil {
+		_, _ = io.WriteString(w, "success")
+		return
+	}
+	rc.mu.Lock()
+	rc.msgs = append(rc.msgs, m)
+	rc.mu.Unlock()
+	if m.MsgType == message.MsgTypeText && m.Content == "人工" {
+		out, err := message.AppendReply(nil, m.FromUserName, m.ToUserName, m.CreateTime, &message.TransferCustomerService{})
+		if err == nil {
+			_, _ = w.Write(out)
+			return
+		}
 	}
 	_, _ = io.WriteString(w, "success")
 }
