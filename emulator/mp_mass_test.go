@@ -1,0 +1,178 @@
+package emulator
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wxkit/wxkit/internal/corpus"
+)
+
+// uploadTestImage adds a permanent image to the test app and returns its media_id.
+func uploadTestImage(t *testing.T, e *Emulator, tok string) string {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("media", "a.jpg")
+	_, _ = fw.Write([]byte("\xff\xd8\xff jpeg"))
+	_ = mw.Close()
+	req := httptest.NewRequestWithContext(t.Context(), "POST", "/cgi-bin/material/add_material?type=image&access_token="+url.QueryEscape(tok), &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, req)
+	var m struct {
+		MediaID string `json:"media_id"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &m); err != nil || m.MediaID == "" {
+		t.Fatalf("add_material = %s", w.Body.String())
+	}
+	return m.MediaID
+}
+
+// pushedEvent returns the decrypted XML of the first delivery of event ev.
+func pushedEvent(t *testing.T, fs *fakeServer, ev string) string {
+	t.Helper()
+	for _, d := range fs.deliveries() {
+		if d.Msg.Event == ev {
+			var outer inboundXML
+			_ = xml.Unmarshal([]byte(d.Body), &outer)
+			plain, _, err := testDecrypt(t, outer.Encrypt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(plain)
+		}
+	}
+	t.Fatalf("no %s pushed; deliveries: %+v", ev, fs.deliveries())
+	return ""
+}
+
+// TestMassJobFinishMatchesCorpus runs a mass send of mpnews in safe mode
+// and checks the MASSSENDJOBFINISH push: the elements of the corpus
+// sample, in order, and the counts of the users (one does not follow,
+// one is blacklisted).
+func TestMassJobFinishMatchesCorpus(t *testing.T) {
+	t.Parallel()
+	e, fs := pushSetup(t, ModeSafe, func(w http.ResponseWriter, r *http.Request, n int, m inboundXML) {
+		_, _ = io.WriteString(w, "success")
+	})
+	tok := fetchToken(t, e)
+	users := e.Apps()[0].Users
+	// users[1] unfollows; users[2] is blacklisted.
+	if _, err := e.Push(t.Context(), testAppID, PushRequest{User: users[1].OpenID, Event: EventTypeUnsubscribe}); err != nil {
+		t.Fatal(err)
+	}
+	if code, m := mpCallJSON(t, e, tok, "POST", "/cgi-bin/tags/members/batchblacklist", `{"openid_list":["`+users[2].OpenID+`"]}`); code != 0 {
+		t.Fatalf("batchblacklist = %d %v", code, m["errmsg"])
+	}
+	media := uploadTestImage(t, e, tok)
+	code, m := mpCallJSON(t, e, tok, "POST", "/cgi-bin/message/mass/sendall",
+		`{"filter":{"is_to_all":true},"msgtype":"mpnews","mpnews":{"media_id":"`+media+`"},"send_ignore_reprint":0}`)
+	if code != 0 || m["errmsg"] != "send job submission success" || m["msg_data_id"] == nil {
+		t.Fatalf("mass/sendall = %d %v", code, m)
+	}
+	msgID := int64(m["msg_id"].(float64))
+	advance(t, e, massJobDelay)
+	if err := e.WaitMassJobs(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got := pushedEvent(t, fs, "MASSSENDJOBFINISH")
+	sample := string(corpus.ReadFile(t, "messages", "event_masssendjobfinish_wxjava.xml"))
+	if diff := cmp.Diff(elementNames(t, sample), elementNames(t, got)); diff != "" {
+		t.Errorf("MASSSENDJOBFINISH elements (-corpus +pushed):\n%s\n%s", diff, got)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("<MsgID>%d</MsgID>", msgID), "<TotalCount>3</TotalCount>", "<FilterCount>1</FilterCount>",
+		"<SentCount>1</SentCount>", "<ErrorCount>0</ErrorCount>", "<Status><![CDATA[send success]]></Status>",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("MASSSENDJOBFINISH lacks %s: %s", want, got)
+		}
+	}
+	// The event is in the account's log, and the message in the chat of
+	// the one user who got it.
+	all, _ := e.Conversation(testAppID, "")
+	var events, delivered int
+	for _, en := range all {
+		if en.Event == "MASSSENDJOBFINISH" {
+			events++
+		}
+		if en.Via == "mass" {
+			delivered++
+			if en.User != users[0].OpenID || en.Type != MsgTypeNews {
+				t.Errorf("mass message to %s (%s), want only %s", en.User, en.Type, users[0].OpenID)
+			}
+		}
+	}
+	if events != 1 || delivered != 1 {
+		t.Errorf("log has %d MASSSENDJOBFINISH and %d mass messages, want 1 and 1", events, delivered)
+	}
+	if code, m := mpCallJSON(t, e, tok, "POST", "/cgi-bin/message/mass/get", fmt.Sprintf(`{"msg_id":"%d"}`, msgID)); code != 0 || m["msg_status"] != "SEND_SUCCESS" {
+		t.Errorf("mass/get = %d %v", code, m)
+	}
+	if code, _ := mpCallJSON(t, e, tok, "POST", "/cgi-bin/message/mass/delete", fmt.Sprintf(`{"msg_id":%d}`, msgID)); code != 0 {
+		t.Errorf("mass/delete = %d", code)
+	}
+	if _, m := mpCallJSON(t, e, tok, "POST", "/cgi-bin/message/mass/get", fmt.Sprintf(`{"msg_id":%d}`, msgID)); m["msg_status"] != "DELETE" {
+		t.Errorf("mass/get after delete = %v", m)
+	}
+}
+
+// TestKfSessionEventsMatchCorpus checks kf_create_session and
+// kf_close_session pushes against the corpus samples.
+func TestKfSessionEventsMatchCorpus(t *testing.T) {
+	t.Parallel()
+	e, fs := pushSetup(t, ModeSafe, func(w http.ResponseWriter, r *http.Request, n int, m inboundXML) {
+		_, _ = io.WriteString(w, "success")
+	})
+	tok := fetchToken(t, e)
+	user := e.Apps()[0].Users[0].OpenID
+	steps := []struct{ path, body string }{
+		{"/customservice/kfaccount/add", `{"kf_account":"kf1@gh_test","nickname":"客服"}`},
+		{"/customservice/kfaccount/inviteworker", `{"kf_account":"kf1@gh_test","invite_wx":"worker_one"}`},
+	}
+	for _, s := range steps {
+		if code, m := mpCallJSON(t, e, tok, "POST", s.path, s.body); code != 0 {
+			t.Fatalf("%s = %d %v", s.path, code, m["errmsg"])
+		}
+	}
+	if err := e.AcceptKfInvite(testAppID, "kf1@gh_test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/customservice/kfsession/create", "/customservice/kfsession/close"} {
+		if code, m := mpCallJSON(t, e, tok, "POST", p, `{"kf_account":"kf1@gh_test","openid":"`+user+`"}`); code != 0 {
+			t.Fatalf("%s = %d %v", p, code, m["errmsg"])
+		}
+		if err := e.WaitMassJobs(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ev := range []string{"kf_create_session", "kf_close_session"} {
+		got := pushedEvent(t, fs, ev)
+		sample := string(corpus.ReadFile(t, "messages", "event_"+ev+".xml"))
+		if diff := cmp.Diff(elementNames(t, sample), elementNames(t, got)); diff != "" {
+			t.Errorf("%s elements (-corpus +pushed):\n%s", ev, diff)
+		}
+		if !strings.Contains(got, "<KfAccount><![CDATA[kf1@gh_test]]></KfAccount>") {
+			t.Errorf("%s lacks the KfAccount: %s", ev, got)
+		}
+	}
+	// The app is unverified in a twin emulator: 48001.
+	e2 := newTest(t, func(c *Config) { c.Apps[0].Unverified = true })
+	tok2 := fetchToken(t, e2)
+	for _, p := range []string{"/customservice/kfaccount/add", "/cgi-bin/message/mass/sendall"} {
+		if code, _ := mpCallJSON(t, e2, tok2, "POST", p, `{}`); code != 48001 {
+			t.Errorf("%s (unverified) = %d, want 48001", p, code)
+		}
+	}
+}
