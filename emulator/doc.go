@@ -32,6 +32,10 @@
 //	DELETE /_emulator/stats                   resets the counters
 //	POST   /_emulator/apps/{appid}/articles         SentArticle → SentArticle (for the data APIs)
 //	POST   /_emulator/apps/{appid}/articles/events  ArticleEvent → ArticleEvent (a reader reads, shares, saves)
+//	GET    /_emulator/apps/{appid}/kf         {"accounts":[KfAccount...],"sessions":[KfSession...]}
+//	POST   /_emulator/apps/{appid}/kf/accept  {"kf_account"}: the invited worker accepts (comes online)
+//	POST   /_emulator/apps/{appid}/kf/status  {"kf_account","status":0|1}: a bound worker goes off/online
+//	GET    /_emulator/apps/{appid}/mass       {"jobs":[MassJob...]} (mass sends and their counts)
 //
 // A push, for example:
 //
@@ -89,6 +93,13 @@
 //	GET  /s?__biz&mid&idx&sn, /s?tempkey published articles and draft previews (a view of a
 //	                                     published article counts as a read in the datacube)
 //	GET  /mmbiz_jpg/…, /mmbiz_png/…      the images of material/add_material and media/uploadimg
+//	     /cgi-bin/message/mass/…         mass sends: MASSSENDJOBFINISH pushed 10 s (emulator time)
+//	                                     after the job starts; delivered messages in the users' chats
+//	     /customservice/…                customer-service accounts and sessions (kf_create_session,
+//	                                     kf_close_session pushed)
+//	POST /cgi-bin/openapi/quota/get, /cgi-bin/clear_quota, /cgi-bin/openapi/rid/get
+//	                                     daily quotas counted per app and API (45009 when used up),
+//	                                     clearing them (10 a month), and the request behind a rid
 //	POST /datacube/…                     data APIs, counted from what the emulator saw: follows,
 //	                                     messages, deliveries, article events (mp_datacube.go)
 //	GET  /sns/jscode2session             Mini Program login: wx.login code → openid, unionid, session_key

@@ -16,30 +16,24 @@ import (
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/API_Call_Limits.html
 var mpDailyQuotas = map[string]int{
-	"/cgi-bin/menu/create":                   1000,
-	"/cgi-bin/menu/get":                      10000,
-	"/cgi-bin/menu/delete":                   1000,
-	"/cgi-bin/user/info":                     5000000,
-	"/cgi-bin/user/get":                      500,
-	"/cgi-bin/user/info/updateremark":        10000,
-	"/cgi-bin/media/upload":                  100000,
-	"/cgi-bin/media/get":                     200000,
-	"/cgi-bin/message/custom/send":           500000,
-	"/cgi-bin/message/template/send":         100000,
-	"/cgi-bin/message/mass/sendall":          100,
-	"/cgi-bin/message/mass/send":             100,
-	"/cgi-bin/message/mass/preview":          100,
-	"/cgi-bin/qrcode/create":                 100000,
-	"/cgi-bin/customservice/getkflist":       500000,
-	"/cgi-bin/openapi/quota/get":             200,
-	"/cgi-bin/openapi/rid/get":               1000,
-	"/cgi-bin/getcallbackip":                 10000,
-	"/cgi-bin/get_api_domain_ip":             10000,
-	"/cgi-bin/customservice/getonlinekflist": 500000,
+	"/cgi-bin/menu/create":            1000,
+	"/cgi-bin/menu/get":               10000,
+	"/cgi-bin/menu/delete":            1000,
+	"/cgi-bin/user/info":              5000000,
+	"/cgi-bin/user/get":               500,
+	"/cgi-bin/user/info/updateremark": 10000,
+	"/cgi-bin/media/upload":           100000,
+	"/cgi-bin/media/get":              200000,
+	"/cgi-bin/message/custom/send":    500000,
+	"/cgi-bin/message/template/send":  100000,
+	"/cgi-bin/message/mass/sendall":   100,
+	"/cgi-bin/message/mass/send":      100,
+	"/cgi-bin/message/mass/preview":   100,
+	"/cgi-bin/qrcode/create":          100000,
 }
 
-// selfCountedQuotas are the paths whose routes count their own quota with
-// app.takeQuota (under the same key), and the limit in effect.
+// selfCountedQuota returns the limit in effect for the paths whose routes
+// count their own quota with app.takeQuota (under the path as key).
 func (e *Emulator) selfCountedQuota(path string) (int, bool) {
 	switch path {
 	case "/cgi-bin/token":

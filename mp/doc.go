@@ -1,7 +1,8 @@
 // Package mp is the client of the WeChat Official Account (公众号) server
 // API at api.weixin.qq.com: one Client per app, built with NewClient, and a
 // service per API area (menus, users, tags, templates, media, QR codes,
-// customer service, JS-SDK, auto-reply settings, data statistics), each
+// customer service, mass messages, JS-SDK, auto-reply settings, data
+// statistics, quotas and rids), each
 // declared as
 //
 //	type MenuService service
@@ -23,7 +24,10 @@
 // template/get_all_private_template, tags/members/getblacklist,
 // get_current_autoreply_info, every datacube/..., template/get_industry,
 // wxaapi/newtmpl/getcategory, getpubtemplatetitles,
-// getpubtemplatekeywords, gettemplate), each marked so in its method
+// getpubtemplatekeywords, gettemplate, getcallbackip, get_api_domain_ip,
+// openapi/quota/get, openapi/rid/get, mass/get, mass/speed/get, getkflist,
+// getonlinekflist, kfsession/getsession, getsessionlist, getwaitcase), each
+// marked so in its method
 // whatever its HTTP method. Calls that send, create, change or delete are
 // not retried on -1, because the platform answers -1 now and then after it
 // has done the work and a retry would deliver a message twice; pass the
