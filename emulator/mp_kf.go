@@ -37,9 +37,11 @@ var (
 
 // KfAccount is a customer-service account of an app.
 type KfAccount struct {
-	Account    string `json:"kf_account"`
-	Nickname   string `json:"kf_nick"`
-	ID         string `json:"kf_id"`
+	Account  string `json:"kf_account"`
+	Nickname string `json:"kf_nick"`
+	// ID is the worker number (kf_id), a JSON number as the platform
+	// sends it (its docs show a string).
+	ID         int    `json:"kf_id"`
 	HeadImgURL string `json:"kf_headimgurl"`
 	// WX is the WeChat ID of the worker bound to the account ("" until an
 	// invitation is accepted).
@@ -182,11 +184,11 @@ func (e *Emulator) serveKfAdd(w http.ResponseWriter, r *http.Request) {
 		e.writeAPIError(w, mpErr(65405))
 		return
 	}
-	id := strconv.Itoa(st.nextID)
+	id := st.nextID
 	st.nextID++
 	st.accounts = append(st.accounts, &KfAccount{
 		Account: req.KfAccount, Nickname: req.Nickname, ID: id,
-		HeadImgURL: "https://mmbiz.qpic.cn/mmbiz_jpg/kf" + id + "/0",
+		HeadImgURL: "https://mmbiz.qpic.cn/mmbiz_jpg/kf" + strconv.Itoa(id) + "/0",
 	})
 	writeJSON(w, okBody)
 }
@@ -306,7 +308,7 @@ func (e *Emulator) serveKfInvite(w http.ResponseWriter, r *http.Request) {
 type kfListItem struct {
 	Account      string `json:"kf_account"`
 	HeadImgURL   string `json:"kf_headimgurl"`
-	ID           string `json:"kf_id"`
+	ID           int    `json:"kf_id"`
 	Nickname     string `json:"kf_nick"`
 	WX           string `json:"kf_wx,omitempty"`
 	InviteWX     string `json:"invite_wx,omitempty"`

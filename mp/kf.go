@@ -2,6 +2,7 @@ package mp
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 )
 
@@ -9,25 +10,27 @@ import (
 // it. Account is "prefix@wechatid"; WX is the WeChat ID of the bound
 // worker, empty until an invitation (InviteWorker) is accepted; InviteWX,
 // InviteExpireTime (Unix seconds) and InviteStatus ("waiting", "rejected",
-// "expired") describe the last invitation.
+// "expired") describe the last invitation. ID is the worker number,
+// which the platform sends as a JSON number (its docs show a string; both
+// decode).
 type KfAccount struct {
-	Account          string `json:"kf_account"`
-	HeadImgURL       string `json:"kf_headimgurl"`
-	ID               string `json:"kf_id"`
-	Nickname         string `json:"kf_nick"`
-	WX               string `json:"kf_wx,omitempty"`
-	InviteWX         string `json:"invite_wx,omitempty"`
-	InviteExpireTime int64  `json:"invite_expire_time,omitempty"`
-	InviteStatus     string `json:"invite_status,omitempty"`
+	Account          string      `json:"kf_account"`
+	HeadImgURL       string      `json:"kf_headimgurl"`
+	ID               json.Number `json:"kf_id"`
+	Nickname         string      `json:"kf_nick"`
+	WX               string      `json:"kf_wx,omitempty"`
+	InviteWX         string      `json:"invite_wx,omitempty"`
+	InviteExpireTime int64       `json:"invite_expire_time,omitempty"`
+	InviteStatus     string      `json:"invite_status,omitempty"`
 }
 
 // KfOnline is a worker who is online: Status 1 (web client), and the
 // number of sessions the worker serves (AcceptedCase).
 type KfOnline struct {
-	Account      string `json:"kf_account"`
-	Status       int    `json:"status"`
-	ID           string `json:"kf_id"`
-	AcceptedCase int    `json:"accepted_case"`
+	Account      string      `json:"kf_account"`
+	Status       int         `json:"status"`
+	ID           json.Number `json:"kf_id"`
+	AcceptedCase int         `json:"accepted_case"`
 }
 
 // kfAccountBody is the body of kfaccount/add, update and inviteworker.

@@ -1,6 +1,7 @@
 package mp
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -172,3 +173,18 @@ func TestKfSessions(t *testing.T) {
 
 // cmpSortStrings compares string slices as sets with repeats.
 var cmpSortStrings = cmpopts.SortSlices(func(a, b string) bool { return a < b })
+
+// TestKfAccountDecodesBothIDForms decodes kf_id as the platform sends it
+// (a number) and as its documentation shows it (a string).
+func TestKfAccountDecodesBothIDForms(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{
+		`{"kf_account":"test1@test","kf_id":1001,"kf_nick":"ntest1"}`,
+		`{"kf_account":"test1@test","kf_id":"1001","kf_nick":"ntest1"}`,
+	} {
+		var k KfAccount
+		if err := json.Unmarshal([]byte(body), &k); err != nil || k.ID.String() != "1001" {
+			t.Errorf("Unmarshal(%s) = %+v, %v, want kf_id 1001", body, k, err)
+		}
+	}
+}
