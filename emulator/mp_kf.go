@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -385,13 +384,7 @@ func (e *Emulator) pushKfEvent(a *app, openID string, ev EventType, kfAccount st
 	x.cdata("MsgType", string(MsgTypeEvent))
 	x.cdata("Event", string(ev))
 	x.cdata("KfAccount", kfAccount)
-	raw := x.b.String()
-	appID := a.cfg.AppID
-	e.pay.sched.at(now, func(time.Time) {
-		if _, err := e.Push(context.Background(), appID, PushRequest{User: openID, RawXML: raw}); err != nil {
-			e.logger.Debug("emulator: session event not pushed", "appid", appID, "event", ev, "err", err)
-		}
-	})
+	e.pushPlatformEventLater(now, a.cfg.AppID, openID, x.b.String())
 }
 
 // serveKfSessionCreate serves POST /customservice/kfsession/create

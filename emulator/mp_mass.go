@@ -290,14 +290,11 @@ func (e *Emulator) finishMass(appID string, msgID int64, typ MsgType, due time.T
 	job.SentCount = len(job.Recipients)
 	job.ErrorCount = job.FilterCount - job.SentCount
 	job.Status = massSuccess
-	// The event comes from the account's side of the platform; the
-	// emulator sends it as a follower that is not blacklisted.
+	// The event is about the account's own call; the emulator sends it
+	// as from the account's first user and logs it in that user's chat.
 	from := ""
-	for _, u := range a.users {
-		if !a.blacklisted(u.OpenID) {
-			from = u.OpenID
-			break
-		}
+	if len(a.users) > 0 {
+		from = a.users[0].OpenID
 	}
 	var x xmlBuilder
 	x.cdata("MsgType", string(MsgTypeEvent))
@@ -319,7 +316,7 @@ func (e *Emulator) finishMass(appID string, msgID int64, typ MsgType, due time.T
 	if from == "" {
 		return
 	}
-	if _, err := e.Push(context.Background(), appID, PushRequest{User: from, RawXML: x.b.String()}); err != nil {
+	if _, err := e.pushPlatformEvent(context.Background(), appID, from, x.b.String()); err != nil {
 		e.logger.Debug("emulator: MASSSENDJOBFINISH not pushed", "appid", appID, "err", err)
 	}
 }

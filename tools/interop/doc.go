@@ -50,9 +50,13 @@
 // subscription-template library (wxaapi/newtmpl/*: categories, public
 // titles and keywords, add, list, delete).
 //
+// In silenceper_oa_ops_test.go: getcallbackip, get_api_domain_ip,
+// clear_quota (and its 48006), the customer-service account APIs
+// (kfaccount/*, getkflist with kf_id as a number, getonlinekflist), and
+// mass messages (broadcast to everyone, MASSSENDJOBFINISH through the
+// SDK's message server, status, speed, preview).
+//
 // Not covered, because the emulator does not serve them yet (HTTP 404):
-// getcallbackip, get_api_domain_ip, clear_quota, shorturl, the
-// customer-service account APIs (getkflist, getonlinekflist,
-// kfaccount/*), material/batchget_material, media/uploadimg, drafts and
-// publishing, mass messages and datacube.
+// shorturl, kfaccount/uploadheadimg, material/batchget_material,
+// media/uploadimg, drafts and publishing, and datacube.
 package interop
