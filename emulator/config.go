@@ -190,7 +190,8 @@ type Limits struct {
 	// TicketLifetime is the jsapi_ticket / wx_card ticket lifetime (2h).
 	TicketLifetime time.Duration `yaml:"ticket_lifetime" json:"ticket_lifetime"`
 	// Daily overrides the daily quota of other APIs, keyed by path
-	// ("/cgi-bin/menu/create": 1000). Routes read it through dailyLimit.
+	// ("/cgi-bin/menu/create": 1000); every call of the app counts, and a
+	// call over the quota gets 45009 (see openapi/quota/get).
 	Daily map[string]int `yaml:"daily" json:"daily,omitempty"`
 	// JSCode2SessionPerMinute is how many sns/jscode2session calls one
 	// Mini Program user may cause in a minute (100; then 45011).
