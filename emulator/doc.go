@@ -35,6 +35,7 @@
 //	GET    /_emulator/apps/{appid}/kf         {"accounts":[KfAccount...],"sessions":[KfSession...]}
 //	POST   /_emulator/apps/{appid}/kf/accept  {"kf_account"}: the invited worker accepts (comes online)
 //	POST   /_emulator/apps/{appid}/kf/status  {"kf_account","status":0|1}: a bound worker goes off/online
+//	POST   /_emulator/apps/{appid}/kf/switch  {"openid","kf_account"}: the session moves (kf_switch_session)
 //	GET    /_emulator/apps/{appid}/mass       {"jobs":[MassJob...]} (mass sends and their counts)
 //
 // A push, for example:

@@ -23,6 +23,7 @@ const (
 const (
 	eventKfCreateSession EventType = "kf_create_session"
 	eventKfCloseSession  EventType = "kf_close_session"
+	eventKfSwitchSession EventType = "kf_switch_session"
 )
 
 var (
@@ -597,6 +598,43 @@ func (e *Emulator) AcceptKfInvite(appID, kfAccount string) error {
 		return fmt.Errorf("emulator: %s has no waiting invitation", kfAccount)
 	}
 	k.WX, k.InviteWX, k.InviteExpire, k.InviteStatus, k.Status = k.InviteWX, "", time.Time{}, "", 1
+	return nil
+}
+
+// SwitchKfSession makes the worker serving openID of appID transfer the
+// session to toKfAccount (as a worker does in the customer-service
+// client): kf_switch_session (FromKfAccount, ToKfAccount) is pushed. The
+// user must be in a session and toKfAccount must be another worker who is
+// online.
+func (e *Emulator) SwitchKfSession(appID, openID, toKfAccount string) error {
+	a := e.app(appID)
+	if a == nil {
+		return ErrUnknownApp
+	}
+	now := e.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st := kfOf(a)
+	s := st.sessions[openID]
+	to := st.account(toKfAccount)
+	switch {
+	case s == nil:
+		return fmt.Errorf("emulator: %s is in no customer-service session", openID)
+	case to == nil:
+		return fmt.Errorf("%w: %q", ErrUnknownKfAccount, toKfAccount)
+	case to.Status == 0:
+		return fmt.Errorf("emulator: %s is not online", toKfAccount)
+	case s.KfAccount == toKfAccount:
+		return fmt.Errorf("emulator: %s already serves %s", toKfAccount, openID)
+	}
+	from := s.KfAccount
+	s.KfAccount = toKfAccount
+	var x xmlBuilder
+	x.cdata("MsgType", string(MsgTypeEvent))
+	x.cdata("Event", string(eventKfSwitchSession))
+	x.cdata("FromKfAccount", from)
+	x.cdata("ToKfAccount", toKfAccount)
+	e.pushPlatformEventLater(now, appID, openID, x.b.String())
 	return nil
 }
 

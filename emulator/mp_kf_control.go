@@ -11,6 +11,7 @@ import (
 //	GET  /_emulator/apps/{appid}/kf         {"accounts":[KfAccount...],"sessions":[KfSession...]}
 //	POST /_emulator/apps/{appid}/kf/accept  {"kf_account"} (the invited worker accepts) → same as GET
 //	POST /_emulator/apps/{appid}/kf/status  {"kf_account","status":0|1} → same as GET
+//	POST /_emulator/apps/{appid}/kf/switch  {"openid","kf_account"} (the session moves to that worker) → same as GET
 //	GET  /_emulator/apps/{appid}/mass       {"jobs":[MassJob...]}
 func (e *Emulator) kfControlRoutes(m *http.ServeMux) {
 	fail := func(w http.ResponseWriter, err error) {
@@ -59,6 +60,21 @@ func (e *Emulator) kfControlRoutes(m *http.ServeMux) {
 			return
 		}
 		if err := e.SetKfStatus(r.PathValue("appid"), req.KfAccount, req.Status); err != nil {
+			fail(w, err)
+			return
+		}
+		state(w, r.PathValue("appid"))
+	})
+	m.HandleFunc("POST /_emulator/apps/{appid}/kf/switch", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			OpenID    string `json:"openid"`
+			KfAccount string `json:"kf_account"`
+		}
+		if err := decodeControl(r, &req); err != nil {
+			fail(w, err)
+			return
+		}
+		if err := e.SwitchKfSession(r.PathValue("appid"), req.OpenID, req.KfAccount); err != nil {
 			fail(w, err)
 			return
 		}

@@ -62,6 +62,8 @@ type MassJob struct {
 	ErrorCount  int `json:"error_count"`
 	// Recipients are the OpenIDs the message is delivered to.
 	Recipients []string `json:"recipients"`
+	// ArticleURL is the page of the article of an mpnews job.
+	ArticleURL string `json:"article_url,omitempty"`
 }
 
 // massState is the per-app state of the mass APIs (guarded by app.mu).
@@ -259,6 +261,7 @@ func (e *Emulator) startMass(w http.ResponseWriter, a *app, c *massContent, cand
 	if c.MsgType == "mpnews" {
 		st.lastData++
 		job.MsgDataID = st.lastData
+		job.ArticleURL = "https://mp.weixin.qq.com/s/" + randomString(22, tokenAlphabet)
 	}
 	st.jobs[job.MsgID] = job
 	st.order = append(st.order, job.MsgID)
@@ -306,11 +309,19 @@ func (e *Emulator) finishMass(appID string, msgID int64, typ MsgType, due time.T
 	x.num("SentCount", strconv.Itoa(job.SentCount))
 	x.num("ErrorCount", strconv.Itoa(job.ErrorCount))
 	if job.MsgType == "mpnews" {
+		// Original content: nothing judged a reprint (CheckState 1); one
+		// article, with the address of its page.
 		x.b.WriteString("<CopyrightCheckResult>")
 		x.num("Count", "0")
 		x.b.WriteString("<ResultList></ResultList>")
 		x.num("CheckState", "1")
 		x.b.WriteString("</CopyrightCheckResult>")
+		x.b.WriteString("<ArticleUrlResult>")
+		x.num("Count", "1")
+		x.b.WriteString("<ResultList><item>")
+		x.num("ArticleIdx", "1")
+		x.cdata("ArticleUrl", job.ArticleURL)
+		x.b.WriteString("</item></ResultList></ArticleUrlResult>")
 	}
 	a.mu.Unlock()
 	if from == "" {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -87,9 +88,19 @@ func TestMassJobFinishMatchesCorpus(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := pushedEvent(t, fs, "MASSSENDJOBFINISH")
-	sample := string(corpus.ReadFile(t, "messages", "event_masssendjobfinish_wxjava.xml"))
-	if diff := cmp.Diff(elementNames(t, sample), elementNames(t, got)); diff != "" {
-		t.Errorf("MASSSENDJOBFINISH elements (-corpus +pushed):\n%s\n%s", diff, got)
+	samples := corpus.Glob(t, "messages/event_masssendjobfinish*.xml")
+	if len(samples) < 2 {
+		t.Fatalf("corpus has %d MASSSENDJOBFINISH samples, want 2", len(samples))
+	}
+	for _, path := range samples {
+		sample := string(corpus.ReadFile(t, "messages", filepath.Base(path)))
+		if !isSubsequence(elementNames(t, sample), elementNames(t, got)) {
+			t.Errorf("%s: pushed elements %v lack some of the sample's %v, in order",
+				filepath.Base(path), elementNames(t, got), elementNames(t, sample))
+		}
+	}
+	if !strings.Contains(got, "<ArticleUrlResult><Count>1</Count><ResultList><item><ArticleIdx>1</ArticleIdx><ArticleUrl><![CDATA[https://mp.weixin.qq.com/s/") {
+		t.Errorf("MASSSENDJOBFINISH lacks the article's URL: %s", got)
 	}
 	for _, want := range []string{
 		fmt.Sprintf("<MsgID>%d</MsgID>", msgID), "<TotalCount>3</TotalCount>", "<FilterCount>1</FilterCount>",
@@ -149,22 +160,54 @@ func TestKfSessionEventsMatchCorpus(t *testing.T) {
 	if err := e.AcceptKfInvite(testAppID, "kf1@gh_test"); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{"/customservice/kfsession/create", "/customservice/kfsession/close"} {
-		if code, m := mpCallJSON(t, e, tok, "POST", p, `{"kf_account":"kf1@gh_test","openid":"`+user+`"}`); code != 0 {
-			t.Fatalf("%s = %d %v", p, code, m["errmsg"])
-		}
-		if err := e.WaitMassJobs(t.Context()); err != nil {
-			t.Fatal(err)
+	for _, s := range []struct{ path, body string }{
+		{"/customservice/kfaccount/add", `{"kf_account":"kf2@gh_test","nickname":"客服二"}`},
+		{"/customservice/kfaccount/inviteworker", `{"kf_account":"kf2@gh_test","invite_wx":"worker_two"}`},
+	} {
+		if code, m := mpCallJSON(t, e, tok, "POST", s.path, s.body); code != 0 {
+			t.Fatalf("%s = %d %v", s.path, code, m["errmsg"])
 		}
 	}
-	for _, ev := range []string{"kf_create_session", "kf_close_session"} {
+	if err := e.AcceptKfInvite(testAppID, "kf2@gh_test"); err != nil {
+		t.Fatal(err)
+	}
+	if code, m := mpCallJSON(t, e, tok, "POST", "/customservice/kfsession/create", `{"kf_account":"kf1@gh_test","openid":"`+user+`"}`); code != 0 {
+		t.Fatalf("kfsession/create = %d %v", code, m["errmsg"])
+	}
+	if err := e.SwitchKfSession(testAppID, user, "kf2@gh_test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SwitchKfSession(testAppID, user, "kf2@gh_test"); err == nil {
+		t.Error("SwitchKfSession to the worker already serving = nil, want an error")
+	}
+	if code, m := mpCallJSON(t, e, tok, "GET", "/customservice/kfsession/getsession?openid="+user, ""); code != 0 || m["kf_account"] != "kf2@gh_test" {
+		t.Errorf("getsession after the switch = %d %v", code, m)
+	}
+	if code, m := mpCallJSON(t, e, tok, "POST", "/customservice/kfsession/close", `{"kf_account":"kf2@gh_test","openid":"`+user+`"}`); code != 0 {
+		t.Fatalf("kfsession/close = %d %v", code, m["errmsg"])
+	}
+	if err := e.WaitMassJobs(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// Every kf session event of the corpus, pushed with the same elements.
+	samples := corpus.Glob(t, "messages/event_kf_*.xml")
+	if len(samples) < 3 {
+		t.Fatalf("corpus has %d kf session samples, want 3", len(samples))
+	}
+	want := map[string]string{
+		"kf_create_session": "<KfAccount><![CDATA[kf1@gh_test]]></KfAccount>",
+		"kf_switch_session": "<FromKfAccount><![CDATA[kf1@gh_test]]></FromKfAccount><ToKfAccount><![CDATA[kf2@gh_test]]></ToKfAccount>",
+		"kf_close_session":  "<KfAccount><![CDATA[kf2@gh_test]]></KfAccount>",
+	}
+	for _, path := range samples {
+		ev := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), "event_"), ".xml")
 		got := pushedEvent(t, fs, ev)
-		sample := string(corpus.ReadFile(t, "messages", "event_"+ev+".xml"))
+		sample := string(corpus.ReadFile(t, "messages", filepath.Base(path)))
 		if diff := cmp.Diff(elementNames(t, sample), elementNames(t, got)); diff != "" {
 			t.Errorf("%s elements (-corpus +pushed):\n%s", ev, diff)
 		}
-		if !strings.Contains(got, "<KfAccount><![CDATA[kf1@gh_test]]></KfAccount>") {
-			t.Errorf("%s lacks the KfAccount: %s", ev, got)
+		if !strings.Contains(got, want[ev]) {
+			t.Errorf("%s lacks %s: %s", ev, want[ev], got)
 		}
 	}
 	// The app is unverified in a twin emulator: 48001.
@@ -175,4 +218,16 @@ func TestKfSessionEventsMatchCorpus(t *testing.T) {
 			t.Errorf("%s (unverified) = %d, want 48001", p, code)
 		}
 	}
+}
+
+// isSubsequence reports whether sub occurs in s in order (not necessarily
+// contiguously).
+func isSubsequence(sub, s []string) bool {
+	i := 0
+	for _, x := range s {
+		if i < len(sub) && sub[i] == x {
+			i++
+		}
+	}
+	return i == len(sub)
 }
