@@ -516,6 +516,15 @@
         return '打开菜单链接 · ' + key;
       case 'TEMPLATESENDJOBFINISH':
         return '模板消息 ' + (f.MsgID || '') + ' 送达结果：' + (f.Status || '');
+      case 'MASSSENDJOBFINISH':
+        return '群发 ' + (f.MsgID || '') + ' 结束：' + (f.Status || '') + '（粉丝 ' + (f.TotalCount || 0) + '，过滤后 ' +
+          (f.FilterCount || 0) + '，送达 ' + (f.SentCount || 0) + '，失败 ' + (f.ErrorCount || 0) + '）';
+      case 'kf_create_session':
+        return '客服 ' + (f.KfAccount || '') + ' 接入会话';
+      case 'kf_close_session':
+        return '客服 ' + (f.KfAccount || '') + ' 结束会话';
+      case 'kf_switch_session':
+        return '会话由客服 ' + (f.FromKfAccount || '') + ' 转给 ' + (f.ToKfAccount || '');
       case 'subscribe_msg_popup_event':
       case 'subscribe_msg_change_event':
       case 'subscribe_msg_sent_event': {
