@@ -223,7 +223,7 @@ func (e *Emulator) serveClearQuota(w http.ResponseWriter, r *http.Request) {
 // clear_quota, for an account whose token quota is used up. Errors: 41002,
 // 41004 (appsecret missing), 40013, 40125 (wrong secret), 48006.
 //
-// WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/openApi/clearQuotaByAppSecret.html
+// WeChat docs: https://developers.weixin.qq.com/doc/service/en/api/apimanage/api_clearquotabyappsecret.html
 func (e *Emulator) serveClearQuotaV2(w http.ResponseWriter, r *http.Request) {
 	if !e.requireMethod(w, r, http.MethodPost) {
 		return

@@ -1,6 +1,11 @@
 package mp
 
-import "context"
+import (
+	"context"
+	"net/url"
+
+	"github.com/wxkit/wxkit/internal/wxhttp"
+)
 
 // OpenAPIService handles the platform's own endpoints (openApi管理 and
 // the server IP lists): the daily quota of each API, clearing it, the
@@ -91,6 +96,22 @@ func (s *OpenAPIService) ClearQuota(ctx context.Context) error {
 		return err
 	}
 	return s.client.Do(req, nil)
+}
+
+// ClearQuotaByAppSecret is ClearQuota authenticated with the AppSecret
+// instead of an access_token, for when the token quota itself is spent
+// (POST cgi-bin/clear_quota/v2?appid=&appsecret=). It shares the 10 clears
+// a month with ClearQuota (48006). Errors: 41002, 41004 (appsecret
+// missing), 40013, 40125 (wrong AppSecret). No error carries appSecret.
+//
+// WeChat docs: https://developers.weixin.qq.com/doc/service/en/api/apimanage/api_clearquotabyappsecret.html
+func (s *OpenAPIService) ClearQuotaByAppSecret(ctx context.Context, appSecret string) error {
+	q := url.Values{"appid": {s.client.appID}, "appsecret": {appSecret}}
+	req, err := s.client.api.NewRequest(ctx, "POST", "cgi-bin/clear_quota/v2?"+q.Encode(), nil)
+	if err != nil {
+		return wxhttp.Scrub(err, appSecret)
+	}
+	return wxhttp.Scrub(s.client.api.Do(req, nil, wxhttp.NoToken()), appSecret)
 }
 
 // RIDRequest is the request behind a rid, as rid/get reports it.

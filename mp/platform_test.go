@@ -40,6 +40,32 @@ func TestOpenAPIQuotaAndClear(t *testing.T) {
 		}
 	}
 	wantCode(t, "OpenAPI.ClearQuota (11th this month)", api.ClearQuota(ctx), 48006)
+	err = api.ClearQuotaByAppSecret(ctx, emuSecret)
+	wantCode(t, "OpenAPI.ClearQuotaByAppSecret (11th this month)", err, 48006)
+}
+
+func TestOpenAPIClearQuotaByAppSecret(t *testing.T) {
+	t.Parallel()
+	env := newEmu(t)
+	ctx := t.Context()
+	api := env.c.OpenAPI()
+	if _, err := env.c.User().Get(ctx, env.users[0], nil); err != nil {
+		t.Fatal(err)
+	}
+	err := api.ClearQuotaByAppSecret(ctx, "wrong-secret-value")
+	wantCode(t, "OpenAPI.ClearQuotaByAppSecret(wrong secret)", err, 40125)
+	if strings.Contains(err.Error(), "wrong-secret-value") {
+		t.Errorf("error %q carries the secret", err)
+	}
+	if q, err := api.GetQuota(ctx, "/cgi-bin/user/info"); err != nil || q.Used != 1 {
+		t.Fatalf("GetQuota = %+v, %v, want used 1", q, err)
+	}
+	if err := api.ClearQuotaByAppSecret(ctx, emuSecret); err != nil {
+		t.Fatalf("OpenAPI.ClearQuotaByAppSecret = %v", err)
+	}
+	if q, err := api.GetQuota(ctx, "/cgi-bin/user/info"); err != nil || q.Used != 0 {
+		t.Errorf("after ClearQuotaByAppSecret: GetQuota = %+v, %v, want used 0", q, err)
+	}
 }
 
 func TestOpenAPIRIDAndIPs(t *testing.T) {
