@@ -42,6 +42,9 @@ type ConversationEntry struct {
 	// Blocked is set on an inbound message that was not delivered because
 	// the account has blacklisted the user.
 	Blocked bool `json:"blocked,omitempty"`
+	// RoutedTo is set on an inbound message that the platform forwarded to
+	// this customer-service account instead of pushing it (mp_kf.go).
+	RoutedTo string `json:"routed_to,omitempty"`
 }
 
 // appendConversation adds entry to the log of openID. a.mu must be held.

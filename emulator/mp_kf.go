@@ -16,7 +16,11 @@ const (
 	maxKfAccounts    = 100                // kfaccount/add: 65405 beyond
 	maxKfNickRunes   = 16                 // nickname: 65403 beyond
 	kfInviteLifetime = 7 * 24 * time.Hour // an invitation not accepted expires
-	firstKfID        = 1001
+	// kfForwardIdle is how long a session forwards the user's messages to
+	// the worker after the last one (or the session's start); then they
+	// go to the push URL again.
+	kfForwardIdle = 30 * time.Minute
+	firstKfID     = 1001
 )
 
 // Events of customer-service sessions, pushed to the account.
@@ -61,9 +65,11 @@ type KfSession struct {
 	KfAccount string    `json:"kf_account"`
 	OpenID    string    `json:"openid"`
 	Created   time.Time `json:"created"`
-	// Messages are what the user sent while the session was open: the
-	// platform routes them to the worker.
+	// Messages are what the user sent while the session was open, which
+	// the platform forwarded to the worker instead of the push URL.
 	Messages []ConversationEntry `json:"messages,omitempty"`
+
+	lastActive time.Time // the start, or the last forwarded message
 }
 
 // kfState is the per-app customer-service state (guarded by app.mu).
@@ -426,7 +432,7 @@ func (e *Emulator) serveKfSessionCreate(w http.ResponseWriter, r *http.Request) 
 		e.writeAPIError(w, mpErr(65415))
 		return
 	}
-	st.sessions[req.OpenID] = &KfSession{KfAccount: k.Account, OpenID: req.OpenID, Created: now}
+	st.sessions[req.OpenID] = &KfSession{KfAccount: k.Account, OpenID: req.OpenID, Created: now, lastActive: now}
 	e.pushKfEvent(a, req.OpenID, eventKfCreateSession, k.Account, now)
 	writeJSON(w, okBody)
 }
@@ -690,11 +696,39 @@ func (e *Emulator) KfSessions(appID string) ([]KfSession, error) {
 	for _, s := range sortedSessions(kfOf(a)) {
 		c := *s
 		for _, en := range a.conv[s.OpenID] {
-			if en.Direction == DirectionIn && en.Type != MsgTypeEvent && !en.Time.Before(s.Created) {
+			if en.RoutedTo != "" && !en.Time.Before(s.Created) {
 				c.Messages = append(c.Messages, en)
 			}
 		}
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// routeToKf forwards in, a message from a user in a customer-service
+// session, to the worker instead of the push URL, as the platform does
+// until the session closes or has been idle for 30 minutes; events are
+// pushed as usual. The message is logged (RoutedTo) and counts as the
+// user's interaction. It returns nil when in is to be pushed.
+//
+// WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Customer_Service/Forwarding_of_messages_to_service_center.html
+func (e *Emulator) routeToKf(a *app, in *InboundMessage, now time.Time) *PushResult {
+	if in.MsgType == MsgTypeEvent {
+		return nil
+	}
+	a.mu.Lock()
+	s := kfOf(a).sessions[in.FromUserName]
+	if s == nil || now.Sub(s.lastActive) > kfForwardIdle {
+		a.mu.Unlock()
+		return nil
+	}
+	s.lastActive = now
+	a.appendConversation(in.FromUserName, ConversationEntry{
+		Time: now, Direction: DirectionIn, Type: in.MsgType, MsgID: in.MsgID, Text: in.Content,
+		XML: in.XML, RoutedTo: s.KfAccount,
+	})
+	kf := s.KfAccount
+	a.mu.Unlock()
+	recordInbound(a, in, now)
+	return &PushResult{AppID: a.cfg.AppID, User: in.FromUserName, Message: in, NoReply: true, RoutedTo: kf}
 }

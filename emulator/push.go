@@ -66,6 +66,10 @@ type PushResult struct {
 	// message was not delivered (no Attempts) and the user sees nothing.
 	// Following and unfollowing are delivered all the same.
 	Blocked bool `json:"blocked,omitempty"`
+	// RoutedTo is the customer-service account (kf_account) the message
+	// was forwarded to instead of the push URL: the user is in a session
+	// with that worker (no Attempts; the user sees nothing now).
+	RoutedTo string `json:"routed_to,omitempty"`
 }
 
 // OK reports whether the message was delivered, the server answered and
@@ -145,6 +149,9 @@ func (e *Emulator) Push(ctx context.Context, appID string, req PushRequest) (*Pu
 	}
 	if blocked && blocksPush(in) {
 		return e.blockedPush(a, in, now), nil
+	}
+	if res := e.routeToKf(a, in, now); res != nil {
+		return res, nil // in a customer-service session (mp_kf.go)
 	}
 	if tgt.json {
 		if in.JSON, err = pushJSON(in.XML); err != nil {

@@ -2,7 +2,9 @@ package mp
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -147,6 +149,17 @@ func TestKfSessions(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"我的订单没到"}, said); diff != "" {
 		t.Errorf("session messages (-want +got):\n%s", diff)
+	}
+	if texts := rc.texts(); slices.Contains(texts, "我的订单没到") {
+		t.Errorf("a message in a session reached the push URL: %v", texts)
+	}
+	// After 30 idle minutes the messages go to the push URL again.
+	if _, err := env.srv.Advance(31 * time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	env.push(t, u0, "还在吗")
+	if texts := rc.texts(); !slices.Contains(texts, "还在吗") {
+		t.Errorf("after 30 idle minutes the message did not reach the push URL: %v", texts)
 	}
 
 	if err := cs.CloseSession(ctx, "kf1@gh_test", u0); err != nil {

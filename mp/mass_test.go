@@ -44,6 +44,19 @@ func (rc *eventRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, "success")
 }
 
+// texts returns the contents of the pushed text messages.
+func (rc *eventRecorder) texts() []string {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var out []string
+	for _, m := range rc.msgs {
+		if m.MsgType == message.MsgTypeText {
+			out = append(out, m.Content)
+		}
+	}
+	return out
+}
+
 // events returns the pushed events of type ev.
 func (rc *eventRecorder) events(ev message.EventType) []*message.Message {
 	rc.mu.Lock()
