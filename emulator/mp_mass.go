@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -62,8 +63,17 @@ type MassJob struct {
 	ErrorCount  int `json:"error_count"`
 	// Recipients are the OpenIDs the message is delivered to.
 	Recipients []string `json:"recipients"`
-	// ArticleURL is the page of the article of an mpnews job.
-	ArticleURL string `json:"article_url,omitempty"`
+	// Articles are the articles of an mpnews job (the draft it sent).
+	Articles []MassArticle `json:"articles,omitempty"`
+}
+
+// MassArticle is an article of an mpnews mass send: its title, its
+// address (ArticleUrlResult of MASSSENDJOBFINISH) and whether mass/delete
+// withdrew it.
+type MassArticle struct {
+	Title   string `json:"title"`
+	URL     string `json:"url"`
+	Deleted bool   `json:"deleted,omitempty"`
 }
 
 // massState is the per-app state of the mass APIs (guarded by app.mu).
@@ -71,7 +81,6 @@ type massState struct {
 	jobs      map[int64]*MassJob
 	order     []int64
 	lastID    int64
-	lastData  int64
 	speed     int
 	quotaKey  string // the day or month of sends
 	quotaUsed int
@@ -93,7 +102,6 @@ func massOf(a *app) *massState {
 	if st.jobs == nil {
 		st.jobs = map[int64]*MassJob{}
 		st.lastID = int64(randomInt(1000000000, 1999999999))
-		st.lastData = int64(randomInt(2247480000, 2247489999))
 	}
 	return st
 }
@@ -138,10 +146,16 @@ func (e *Emulator) massText(a *app, c *massContent, now time.Time) (MsgType, str
 	}
 	switch c.MsgType {
 	case "mpnews":
-		if c.MPNews == nil {
+		// A draft of the drafts box (draft/add); the user sees the card
+		// of its first article.
+		if c.MPNews == nil || c.MPNews.MediaID == "" {
 			return "", "", apiErr(40007)
 		}
-		return MsgTypeNews, "[图文消息]", media(c.MPNews.MediaID)
+		d := draftsOf(a).drafts[c.MPNews.MediaID]
+		if d == nil || len(d.articles) == 0 {
+			return "", "", apiErr(40007)
+		}
+		return MsgTypeNews, d.articles[0].Title, nil
 	case "text":
 		switch {
 		case c.Text == nil || c.Text.Content == "":
@@ -259,9 +273,21 @@ func (e *Emulator) startMass(w http.ResponseWriter, a *app, c *massContent, cand
 	}
 	job.FilterCount = len(job.Recipients)
 	if c.MsgType == "mpnews" {
-		st.lastData++
-		job.MsgDataID = st.lastData
-		job.ArticleURL = "https://mp.weixin.qq.com/s/" + randomString(22, tokenAlphabet)
+		// The draft leaves the box; its articles get a msg_data_id from
+		// the same sequence as published ones, and their addresses.
+		d, err := takeDraft(a, c.MPNews.MediaID)
+		if err != nil {
+			e.writeAPIError(w, err)
+			return
+		}
+		ps := publishOf(a)
+		ps.nextID++
+		job.MsgDataID = ps.nextID
+		biz, sn := bizOf(a), randomString(32, "0123456789abcdef")
+		for i, art := range d.articles {
+			job.Articles = append(job.Articles, MassArticle{Title: art.Title,
+				URL: fmt.Sprintf("https://mp.weixin.qq.com/s?__biz=%s&mid=%d&idx=%d&sn=%s", biz, job.MsgDataID, i+1, sn)})
+		}
 	}
 	st.jobs[job.MsgID] = job
 	st.order = append(st.order, job.MsgID)
@@ -317,13 +343,26 @@ func (e *Emulator) finishMass(appID string, msgID int64, typ MsgType, due time.T
 		x.num("CheckState", "1")
 		x.b.WriteString("</CopyrightCheckResult>")
 		x.b.WriteString("<ArticleUrlResult>")
-		x.num("Count", "1")
-		x.b.WriteString("<ResultList><item>")
-		x.num("ArticleIdx", "1")
-		x.cdata("ArticleUrl", job.ArticleURL)
-		x.b.WriteString("</item></ResultList></ArticleUrlResult>")
+		x.num("Count", strconv.Itoa(len(job.Articles)))
+		x.b.WriteString("<ResultList>")
+		for i, art := range job.Articles {
+			x.b.WriteString("<item>")
+			x.num("ArticleIdx", strconv.Itoa(i+1))
+			x.cdata("ArticleUrl", art.URL)
+			x.b.WriteString("</item>")
+		}
+		x.b.WriteString("</ResultList></ArticleUrlResult>")
+	}
+	var sent []SentArticle
+	for i, art := range job.Articles {
+		sent = append(sent, SentArticle{MsgID: fmt.Sprintf("%d_%d", job.MsgDataID, i+1), Title: art.Title,
+			TargetUser: job.SentCount, SentAt: due})
 	}
 	a.mu.Unlock()
+	// The articles count in the data APIs (getarticlesummary, ...).
+	for _, s := range sent {
+		_ = e.RecordArticleSent(appID, s)
+	}
 	if from == "" {
 		return
 	}
@@ -345,6 +384,7 @@ func (e *Emulator) MassJobs(appID string) ([]MassJob, error) {
 	for _, id := range st.order {
 		j := *st.jobs[id]
 		j.Recipients = slices.Clone(j.Recipients)
+		j.Articles = slices.Clone(j.Articles)
 		out = append(out, j)
 	}
 	return out, nil
@@ -534,9 +574,11 @@ func (e *Emulator) massJobOf(w http.ResponseWriter, a *app, msgID massMsgID) *Ma
 }
 
 // serveMassDelete serves POST /cgi-bin/message/mass/delete {"msg_id",
-// "article_idx"}: the article pages of a sent mpnews (or mpvideo) job stop
-// working; users keep the card in their chat. Errors: 40035 (unknown
-// msg_id, a job of another type, or article_idx below 0).
+// "article_idx"}: article_idx (from 1) of a sent mpnews job is withdrawn,
+// or with 0 (or none) every article, or the whole mpvideo job; users keep
+// the card in their chat. Once every article is withdrawn the job's
+// status is DELETE. Errors: 40035 (unknown msg_id, a job of another type,
+// or article_idx out of range).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Batch_Sends_and_Originality_Checks.html
 func (e *Emulator) serveMassDelete(w http.ResponseWriter, r *http.Request) {
@@ -558,11 +600,17 @@ func (e *Emulator) serveMassDelete(w http.ResponseWriter, r *http.Request) {
 	if job == nil {
 		return
 	}
-	if (job.MsgType != "mpnews" && job.MsgType != "mpvideo") || req.ArticleIdx < 0 {
+	if (job.MsgType != "mpnews" && job.MsgType != "mpvideo") || req.ArticleIdx < 0 ||
+		(job.MsgType == "mpnews" && req.ArticleIdx > len(job.Articles)) {
 		e.writeAPIError(w, mpErr(40035))
 		return
 	}
-	if req.ArticleIdx == 0 {
+	for i := range job.Articles {
+		if req.ArticleIdx == 0 || req.ArticleIdx == i+1 {
+			job.Articles[i].Deleted = true
+		}
+	}
+	if !slices.ContainsFunc(job.Articles, func(art MassArticle) bool { return !art.Deleted }) {
 		job.Status = massDeleted
 	}
 	writeJSON(w, okBody)

@@ -76,13 +76,28 @@ func TestMassJobFinishMatchesCorpus(t *testing.T) {
 	if code, m := mpCallJSON(t, e, tok, "POST", "/cgi-bin/tags/members/batchblacklist", `{"openid_list":["`+users[2].OpenID+`"]}`); code != 0 {
 		t.Fatalf("batchblacklist = %d %v", code, m["errmsg"])
 	}
-	media := uploadTestImage(t, e, tok)
-	code, m := mpCallJSON(t, e, tok, "POST", "/cgi-bin/message/mass/sendall",
-		`{"filter":{"is_to_all":true},"msgtype":"mpnews","mpnews":{"media_id":"`+media+`"},"send_ignore_reprint":0}`)
+	cover := uploadTestImage(t, e, tok)
+	code, m := mpCallJSON(t, e, tok, "POST", "/cgi-bin/draft/add", `{"articles":[
+		{"title":"春季新品","content":"<p>上新</p>","thumb_media_id":"`+cover+`"},
+		{"title":"会员日","content":"<p>折扣</p>","thumb_media_id":"`+cover+`"}]}`)
+	if code != 0 {
+		t.Fatalf("draft/add = %d %v", code, m["errmsg"])
+	}
+	draft := m["media_id"].(string)
+	if code, _ := mpCallJSON(t, e, tok, "POST", "/cgi-bin/message/mass/sendall",
+		`{"filter":{"is_to_all":true},"msgtype":"mpnews","mpnews":{"media_id":"`+cover+`"}}`); code != 40007 {
+		t.Errorf("mass/sendall of an image as mpnews = %d, want 40007", code)
+	}
+	code, m = mpCallJSON(t, e, tok, "POST", "/cgi-bin/message/mass/sendall",
+		`{"filter":{"is_to_all":true},"msgtype":"mpnews","mpnews":{"media_id":"`+draft+`"},"send_ignore_reprint":0}`)
 	if code != 0 || m["errmsg"] != "send job submission success" || m["msg_data_id"] == nil {
 		t.Fatalf("mass/sendall = %d %v", code, m)
 	}
 	msgID := int64(m["msg_id"].(float64))
+	msgDataID := int64(m["msg_data_id"].(float64))
+	if code, _ := mpCallJSON(t, e, tok, "POST", "/cgi-bin/draft/get", `{"media_id":"`+draft+`"}`); code != 40007 {
+		t.Errorf("draft/get after the mass send = %d, want 40007 (the draft leaves the box)", code)
+	}
 	advance(t, e, massJobDelay)
 	if err := e.WaitMassJobs(t.Context()); err != nil {
 		t.Fatal(err)
@@ -99,8 +114,13 @@ func TestMassJobFinishMatchesCorpus(t *testing.T) {
 				filepath.Base(path), elementNames(t, got), elementNames(t, sample))
 		}
 	}
-	if !strings.Contains(got, "<ArticleUrlResult><Count>1</Count><ResultList><item><ArticleIdx>1</ArticleIdx><ArticleUrl><![CDATA[https://mp.weixin.qq.com/s/") {
-		t.Errorf("MASSSENDJOBFINISH lacks the article's URL: %s", got)
+	for idx := 1; idx <= 2; idx++ {
+		if want := fmt.Sprintf("<ArticleIdx>%d</ArticleIdx><ArticleUrl><![CDATA[https://mp.weixin.qq.com/s?__biz=", idx); !strings.Contains(got, want) {
+			t.Errorf("MASSSENDJOBFINISH lacks article %d's URL: %s", idx, got)
+		}
+	}
+	if !strings.Contains(got, fmt.Sprintf("&mid=%d&idx=2&", msgDataID)) || !strings.Contains(got, "<ArticleUrlResult><Count>2</Count>") {
+		t.Errorf("ArticleUrlResult does not name msg_data_id %d and two articles: %s", msgDataID, got)
 	}
 	for _, want := range []string{
 		fmt.Sprintf("<MsgID>%d</MsgID>", msgID), "<TotalCount>3</TotalCount>", "<FilterCount>1</FilterCount>",
@@ -120,7 +140,7 @@ func TestMassJobFinishMatchesCorpus(t *testing.T) {
 		}
 		if en.Via == "mass" {
 			delivered++
-			if en.User != users[0].OpenID || en.Type != MsgTypeNews {
+			if en.User != users[0].OpenID || en.Type != MsgTypeNews || en.Text != "春季新品" {
 				t.Errorf("mass message to %s (%s), want only %s", en.User, en.Type, users[0].OpenID)
 			}
 		}
@@ -131,8 +151,17 @@ func TestMassJobFinishMatchesCorpus(t *testing.T) {
 	if code, m := mpCallJSON(t, e, tok, "POST", "/cgi-bin/message/mass/get", fmt.Sprintf(`{"msg_id":"%d"}`, msgID)); code != 0 || m["msg_status"] != "SEND_SUCCESS" {
 		t.Errorf("mass/get = %d %v", code, m)
 	}
-	if code, _ := mpCallJSON(t, e, tok, "POST", "/cgi-bin/message/mass/delete", fmt.Sprintf(`{"msg_id":%d}`, msgID)); code != 0 {
-		t.Errorf("mass/delete = %d", code)
+	if code, _ := mpCallJSON(t, e, tok, "POST", "/cgi-bin/message/mass/delete", fmt.Sprintf(`{"msg_id":%d,"article_idx":3}`, msgID)); code != 40035 {
+		t.Errorf("mass/delete of article 3 of 2 = %d, want 40035", code)
+	}
+	if code, _ := mpCallJSON(t, e, tok, "POST", "/cgi-bin/message/mass/delete", fmt.Sprintf(`{"msg_id":%d,"article_idx":1}`, msgID)); code != 0 {
+		t.Errorf("mass/delete of article 1 = %d", code)
+	}
+	if _, m := mpCallJSON(t, e, tok, "POST", "/cgi-bin/message/mass/get", fmt.Sprintf(`{"msg_id":%d}`, msgID)); m["msg_status"] != "SEND_SUCCESS" {
+		t.Errorf("mass/get after deleting one of two articles = %v", m)
+	}
+	if code, _ := mpCallJSON(t, e, tok, "POST", "/cgi-bin/message/mass/delete", fmt.Sprintf(`{"msg_id":%d,"article_idx":2}`, msgID)); code != 0 {
+		t.Errorf("mass/delete of article 2 = %d", code)
 	}
 	if _, m := mpCallJSON(t, e, tok, "POST", "/cgi-bin/message/mass/get", fmt.Sprintf(`{"msg_id":%d}`, msgID)); m["msg_status"] != "DELETE" {
 		t.Errorf("mass/get after delete = %v", m)

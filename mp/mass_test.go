@@ -1,7 +1,6 @@
 package mp
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -173,12 +172,14 @@ func TestMassSendByTagAndList(t *testing.T) {
 	if err := env.c.Tag().TagUsers(ctx, tag.ID, []string{env.users[1], env.users[4]}); err != nil {
 		t.Fatal(err)
 	}
-	img, err := env.c.Media().AddMaterial(ctx, MediaTypeImage, "a.jpg", bytes.NewReader([]byte("\xff\xd8\xff jpeg")), nil)
+	img := env.cover(t)
+	draft, err := env.c.Draft().Add(ctx, []Article{{Title: "会员专享", Content: "<p>折扣</p>", ThumbMediaID: img.MediaID}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ms.SendAll(ctx, MassFilter{TagID: tag.ID}, &MassMessage{MsgType: MassMsgTypeMPNews, MPNews: &MassMedia{MediaID: img.MediaID}}); err != nil {
-		t.Fatalf("Mass.SendAll(tag) = %v", err)
+	news, err := ms.SendAll(ctx, MassFilter{TagID: tag.ID}, &MassMessage{MsgType: MassMsgTypeMPNews, MPNews: &MassMedia{MediaID: draft}})
+	if err != nil || news.MsgDataID == 0 {
+		t.Fatalf("Mass.SendAll(tag, mpnews) = %+v, %v, want a msg_data_id", news, err)
 	}
 	list, err := ms.Send(ctx, []string{env.users[0], env.users[2], env.users[3]}, &MassMessage{MsgType: MassMsgTypeImage, Images: &MassImages{MediaIDs: []string{img.MediaID}}})
 	if err != nil {
