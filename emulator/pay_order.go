@@ -445,7 +445,10 @@ func (e *Emulator) DeclinePayment(prepayID string, fail bool) (TradeState, error
 }
 
 // refund creates (or, for a known out_refund_no with the same amount, finds)
-// a refund of o. The refund is PROCESSING and succeeds RefundDelay later.
+// a refund of o. A new refund (created true) is PROCESSING; the caller
+// takes its answer and then calls scheduleRefund, which makes it succeed
+// RefundDelay later (so that with a zero delay the answer still says
+// PROCESSING, as the platform's does).
 func (p *payState) refund(o *payOrder, version, outRefundNo string, total, amount int64, reason, notifyURL string) (*payRefund, bool, *payError) {
 	now := p.e.Now()
 	m := o.m
@@ -482,8 +485,12 @@ func (p *payState) refund(o *payOrder, version, outRefundNo string, total, amoun
 	o.state = TradeStateRefund
 	p.mu.Unlock()
 	p.e.stats.recordPayRefund(m.cfg.MchID)
-	p.sched.at(r.dueAt, func(due time.Time) { p.completeRefund(r, due) })
 	return r, true, nil
+}
+
+// scheduleRefund makes the new refund r succeed at its due time.
+func (p *payState) scheduleRefund(r *payRefund) {
+	p.sched.at(r.dueAt, func(due time.Time) { p.completeRefund(r, due) })
 }
 
 // completeRefund makes r SUCCESS at due and pushes its notify.

@@ -499,7 +499,7 @@ func (e *Emulator) payV2Refund(w http.ResponseWriter, r *http.Request) {
 		c.reply(w, nil, errRefundOrderNotExist)
 		return
 	}
-	rf, _, perr := p.refund(o, "v2", f["out_refund_no"], total, amount, f["refund_desc"], f["notify_url"])
+	rf, created, perr := p.refund(o, "v2", f["out_refund_no"], total, amount, f["refund_desc"], f["notify_url"])
 	if perr != nil {
 		c.reply(w, nil, perr)
 		return
@@ -517,6 +517,9 @@ func (e *Emulator) payV2Refund(w http.ResponseWriter, r *http.Request) {
 		out["coupon_refund_fee"] = strconv.FormatInt(d, 10)
 	}
 	p.mu.Unlock()
+	if created {
+		p.scheduleRefund(rf)
+	}
 	c.reply(w, out, nil)
 }
 

@@ -724,7 +724,7 @@ func (e *Emulator) payV3Refund(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setCallApp(r, o.params.AppID)
-	rf, _, perr := p.refund(o, "v3", req.OutRefundNo, *req.Amount.Total, *req.Amount.Refund, req.Reason, req.NotifyURL)
+	rf, created, perr := p.refund(o, "v3", req.OutRefundNo, *req.Amount.Total, *req.Amount.Refund, req.Reason, req.NotifyURL)
 	if perr != nil {
 		c.fail(w, perr)
 		return
@@ -732,6 +732,9 @@ func (e *Emulator) payV3Refund(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	out := rf.v3Refund()
 	p.mu.Unlock()
+	if created {
+		p.scheduleRefund(rf)
+	}
 	c.ok(w, http.StatusOK, out)
 }
 
