@@ -57,6 +57,9 @@ type Config struct {
 	// Pay configures WeChat Pay: merchants, order timeout and paid events
 	// (see PayConfig in config_pay.go).
 	Pay PayConfig `yaml:"pay"`
+	// Components are the Open Platform third-party platforms served at
+	// /component/{appid}/... (see ComponentConfig in config_component.go).
+	Components []ComponentConfig `yaml:"components"`
 
 	// OpsConfig holds metrics_listen and limits (config_ops.go).
 	OpsConfig `yaml:",inline"`
@@ -67,6 +70,7 @@ type Config struct {
 type WeChatConfig struct {
 	APIBase  string `yaml:"api_base"`  // default https://api.weixin.qq.com
 	OpenBase string `yaml:"open_base"` // default https://open.weixin.qq.com
+	MPBase   string `yaml:"mp_base"`   // default https://mp.weixin.qq.com (Open Platform authorization page)
 	PayBase  string `yaml:"pay_base"`  // default https://api.mch.weixin.qq.com
 }
 
@@ -256,7 +260,8 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 		set(&a.Token, p+"TOKEN")
 		set(&a.EncodingAESKey, p+"ENCODING_AES_KEY")
 	}
-	c.applyPayEnv(getenv) // config_pay.go
+	c.applyPayEnv(getenv)       // config_pay.go
+	c.applyComponentEnv(getenv) // config_component.go
 }
 
 // Normalize fills defaults and validates c. Errors name the key, e.g.
@@ -293,6 +298,7 @@ func (c *Config) Normalize() error {
 	}{
 		{"wechat.api_base", &c.WeChat.APIBase, "https://api.weixin.qq.com"},
 		{"wechat.open_base", &c.WeChat.OpenBase, "https://open.weixin.qq.com"},
+		{"wechat.mp_base", &c.WeChat.MPBase, "https://mp.weixin.qq.com"},
 		{"wechat.pay_base", &c.WeChat.PayBase, "https://api.mch.weixin.qq.com"},
 	} {
 		if *b.v == "" {
@@ -375,6 +381,9 @@ func (c *Config) Normalize() error {
 		return err
 	}
 	if err := c.normalizePay(); err != nil { // config_pay.go
+		return err
+	}
+	if err := c.normalizeComponents(); err != nil { // config_component.go
 		return err
 	}
 	return nil

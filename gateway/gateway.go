@@ -49,6 +49,12 @@ import (
 //	POST     /pay/orders/{out_trade_no}/refund   a refund of it
 //	POST     /pay/notify/{mch_id}, /pay/refund/notify/{mch_id}, /pay/v3/notify/{mch_id}
 //	                          the platform's pay and refund notifies
+//	POST     /component/{component_appid}/notify
+//	                          Open Platform ticket and authorization events
+//	GET      /component/{component_appid}/authorize, /callback
+//	                          an account authorizes the component (?return=/path)
+//	POST     /component/{component_appid}/wx/{authorizer_appid}
+//	                          the authorized accounts' messages (component.go)
 //	GET      /metrics         Prometheus metrics (on metrics_listen instead,
 //	                          when set; see ops.go)
 //
@@ -76,6 +82,7 @@ type Gateway struct {
 	late      *drainer    // late replies (latereply.go)
 	prune     *pruner     // message-log retention (retention.go)
 	pay       *Payments   // WeChat Pay, nil without pay.merchants (pay.go)
+	comps     *components // Open Platform components, nil without components (component.go)
 	handlers  sync.WaitGroup
 	drainOnce sync.Once
 
@@ -262,6 +269,9 @@ func (g *Gateway) buildRoutes() error {
 	if err := g.startPay(); err != nil { // pay.go
 		return err
 	}
+	if err := g.startComponents(); err != nil { // component.go
+		return err
+	}
 	g.mux.HandleFunc("GET /healthz", g.healthz)
 	g.mux.HandleFunc("GET /readyz", g.readyz)
 	g.ops.registerRoutes(g.mux) // GET /metrics, unknown /wx/{appid} (ops.go)
@@ -422,7 +432,8 @@ func (g *Gateway) drainNow(ctx context.Context) {
 		g.logger.Warn("gateway: handlers still running at shutdown; their replies are lost")
 	}
 	g.stopPruner()
-	g.stopPay(ctx) // pay.go
+	g.stopPay(ctx)        // pay.go
+	g.stopComponents(ctx) // component.go
 	if g.late != nil {
 		dctx, cancel := context.WithTimeout(ctx, ShutdownTimeout)
 		g.late.stop(dctx)

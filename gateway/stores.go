@@ -40,6 +40,9 @@ type Stores struct {
 	// Orders holds WeChat Pay orders and refunds (pay:); it must share
 	// Outbox's database, as it enqueues paid events in its transactions.
 	Orders store.Orders
+	// Authorizers holds the accounts that authorized the Open Platform
+	// components (components:), with their encrypted refresh tokens.
+	Authorizers store.Authorizers
 	// Shared reports that several instances may share these stores
 	// (PostgreSQL, or Redis for the ephemeral kinds): state such as
 	// oauth.secret must then be the same on every instance.
@@ -125,7 +128,7 @@ func OpenStores(ctx context.Context, storeURL, redisURL string, o StoreOptions) 
 		}
 		s.Tokens, s.Dedup = db.TokenStore(), db.Dedup()
 		s.Users, s.Sessions, s.States, s.Messages, s.Outbox = db, db, db, db, db
-		s.Orders = db
+		s.Orders, s.Authorizers = db, db
 		s.AddCheck("store", func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return err
@@ -145,7 +148,7 @@ func OpenStores(ctx context.Context, storeURL, redisURL string, o StoreOptions) 
 		}
 		s.Tokens, s.Dedup = db.TokenStore(), db.Dedup()
 		s.Users, s.Sessions, s.States, s.Messages, s.Outbox = db, db, db, db, db
-		s.Orders = db
+		s.Orders, s.Authorizers = db, db
 		s.AddCheck("store", func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return err
