@@ -204,7 +204,9 @@ var (
 	_ webhook.DedupWaiter = authorizerDedup{}
 )
 
-func (d authorizerDedup) key(ctx context.Context, k string) string { return authorizerOf(ctx) + ":" + k }
+func (d authorizerDedup) key(ctx context.Context, k string) string {
+	return authorizerOf(ctx) + ":" + k
+}
 
 // Claim implements webhook.DedupStore.
 func (d authorizerDedup) Claim(ctx context.Context, key string, ttl time.Duration) (webhook.Claim, error) {
