@@ -64,7 +64,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	root.SetArgs(args)
 	root.AddCommand(m.serveCommand(), m.emulatorCommand(), m.pushCommand(), m.tokenCommand())
 	root.AddCommand(m.menuCommand(), m.migrateCommand())
-	root.AddCommand(m.payCommand()) // pay.go
+	root.AddCommand(m.payCommand())       // pay.go
+	root.AddCommand(m.componentCommand()) // component.go
 	return root.ExecuteContext(ctx)
 }
 

@@ -20,6 +20,9 @@ import (
 // menuFlags are the flags shared by the menu subcommands.
 type menuFlags struct {
 	config, app, file string
+	// component and authorizer act for an account through an Open
+	// Platform component (component.go).
+	component, authorizer string
 }
 
 func (m *Main) menuCommand() *cobra.Command {
@@ -47,6 +50,8 @@ when the configuration has one app.`,
 	cmd.PersistentFlags().StringVar(&f.config, "config", "", "configuration file (default $WXKIT_CONFIG, else ./"+DefaultConfigFile+")")
 	cmd.PersistentFlags().StringVar(&f.app, "app", "", "the app's AppID (default: the only configured app)")
 	cmd.PersistentFlags().StringVar(&f.file, "file", "", "menu file, YAML (default: the app's menu: key)")
+	cmd.PersistentFlags().StringVar(&f.component, "component", "", "act for --authorizer through this Open Platform component (AppID)")
+	cmd.PersistentFlags().StringVar(&f.authorizer, "authorizer", "", "with --component: the account's AppID (it must have authorized the component)")
 
 	cmd.AddCommand(&cobra.Command{
 		Use:   "push",
@@ -145,6 +150,9 @@ func (m *Main) withMenuClient(ctx context.Context, f menuFlags, fn func(c *mp.Cl
 	}
 	if err != nil {
 		return err
+	}
+	if f.component != "" || f.authorizer != "" {
+		return m.withAuthorizerMenuClient(ctx, cfg, f, fn) // component.go
 	}
 	appID := f.app
 	if appID == "" {

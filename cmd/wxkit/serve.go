@@ -111,7 +111,7 @@ func DevConfig(listen, emulatorURL, dbPath string) (*gateway.Config, error) {
 	cfg := &gateway.Config{
 		Listen: listen,
 		Store:  "sqlite://" + dbPath,
-		WeChat: gateway.WeChatConfig{APIBase: emulatorURL, OpenBase: emulatorURL, PayBase: emulatorURL},
+		WeChat: gateway.WeChatConfig{APIBase: emulatorURL, OpenBase: emulatorURL, PayBase: emulatorURL, MPBase: emulatorURL},
 		Apps: []gateway.AppConfig{{
 			AppID:          emulator.DemoAppID,
 			Secret:         emulator.DemoSecret,
@@ -124,6 +124,7 @@ func DevConfig(listen, emulatorURL, dbPath string) (*gateway.Config, error) {
 				Default:   &gateway.ReplyConfig{Echo: true},
 			},
 		}, devMiniApp()}, // wxa_dev.go
+		Components: []gateway.ComponentConfig{devComponent()}, // component.go
 	}
 	pay, err := loadDevPay(dbPath) // pay_dev.go
 	if err != nil {
@@ -150,7 +151,9 @@ func (m *Main) runDev(ctx context.Context, o devOptions) error {
 		o.dbPath = DevDBFile
 	}
 	logger := gateway.NewLogger(gateway.LogConfig{Level: "info"}, m.Stderr)
-	emu, err := emulator.New(devEmulatorConfig(), emulator.WithLogger(logger.With(slog.String("component", "emulator"))))
+	ecfg := devEmulatorConfig()                                       // wxa_dev.go
+	ecfg.Components = append(ecfg.Components, devEmulatorComponent()) // component.go
+	emu, err := emulator.New(ecfg, emulator.WithLogger(logger.With(slog.String("component", "emulator"))))
 	if err != nil {
 		return err
 	}
@@ -191,6 +194,9 @@ func (m *Main) runDev(ctx context.Context, o devOptions) error {
 		if err := emu.SetPushURL(appID, g.URL()+"/wx/"+appID); err != nil {
 			return err
 		}
+		if err := startDevComponent(ctx, emu, g.URL(), logger); err != nil { // component.go
+			return err
+		}
 		pushFlag := ""
 		if emuURL != "http://"+DevEmulatorAddr {
 			pushFlag = " --emulator " + emuURL
@@ -206,6 +212,7 @@ func (m *Main) runDev(ctx context.Context, o devOptions) error {
             pay as the user: POST %s/_emulator/pay/{prepay_id}/pay; notifies at /pay/v3/notify/%s
   mini      %s (a Mini Program): its user's wx.login is POST %s/_emulator/apps/%s/wx.login,
             log in with the code: POST %s/wxa/%s/login (see README, Mini Program login)
+  component %s (Open Platform): authorize the demo app at %s/component/%s/authorize
   database  %s
 
 Try, in another terminal:
@@ -217,7 +224,7 @@ Stop with Ctrl-C.
 `, g.URL(), g.URL(), appID, g.URL(), emuURL, emuURL, emuURL, appID,
 			emulator.DemoMchID, payAbs, g.URL(), g.URL(), emuURL, emulator.DemoMchID,
 			DevMiniAppID, emuURL, DevMiniAppID, g.URL(), DevMiniAppID,
-			dbAbs, pushFlag, pushFlag, pushFlag)
+			DevComponentAppID, g.URL(), DevComponentAppID, dbAbs, pushFlag, pushFlag, pushFlag)
 		if m.Ready != nil {
 			m.Ready(g.URL(), emuURL)
 		}
