@@ -133,7 +133,8 @@ func (g *Gateway) startComponents() error {
 		}))
 		g.mux.HandleFunc(base+"/wx/{authorizer_appid}", cs.serveMessages)
 	}
-	g.startComponentJobs() // component_release.go
+	g.tokenSvc.components = g.comps // GET /token/{authorizer_appid}?component= (component_tokens.go)
+	g.startComponentJobs()          // component_release.go
 	return nil
 }
 

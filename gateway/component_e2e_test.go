@@ -37,7 +37,30 @@ const (
 	testCompAESKey  = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefg"
 	testReleaseApp  = "wx8888888888888888"
 	testReleaseUser = "oRelease00000000000000000000"
+	testTokenSecret = "component-token-service-secret"
 )
+
+// authorizerToken asks gateway i's token service for the authorizer's
+// token: GET /token/{authorizer}?component=; it returns the status and
+// the token (or the errcode as text).
+func (env *compEnv) authorizerToken(ctx context.Context, t *testing.T, i int, component, authorizer string) (int, string) {
+	req, _ := http.NewRequestWithContext(ctx, "GET", env.urls[i]+"/token/"+authorizer+"?component="+component, nil)
+	req.Header.Set("Authorization", "Bearer "+testTokenSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Errorf("GET /token: %v", err)
+		return 0, ""
+	}
+	var body struct {
+		AccessToken string `json:"access_token"`
+		ErrCode     int    `json:"errcode"`
+	}
+	json.Unmarshal(readAll(t, resp), &body)
+	if body.AccessToken == "" {
+		return resp.StatusCode, fmt.Sprint(body.ErrCode)
+	}
+	return resp.StatusCode, body.AccessToken
+}
 
 // compEnv is n gateways sharing one store in front of one emulator that
 // hosts the component (pushing to the first gateway) and two accounts: the
@@ -69,11 +92,12 @@ func newCompEnv(t *testing.T, n int, storeURL string) *compEnv {
 		t.Cleanup(servers[i].Close)
 		host := servers[i].Listener.Addr().String()
 		cfg := &Config{
-			Listen:    host,
-			PublicURL: "http://" + host,
-			Store:     storeURL,
-			OAuth:     OAuthConfig{Secret: testOAuthSecret},
-			WeChat:    WeChatConfig{APIBase: env.emu.URL, OpenBase: env.emu.URL, PayBase: env.emu.URL, MPBase: env.emu.URL},
+			Listen:       host,
+			PublicURL:    "http://" + host,
+			Store:        storeURL,
+			OAuth:        OAuthConfig{Secret: testOAuthSecret},
+			TokenService: TokenServiceConfig{Secret: testTokenSecret},
+			WeChat:       WeChatConfig{APIBase: env.emu.URL, OpenBase: env.emu.URL, PayBase: env.emu.URL, MPBase: env.emu.URL},
 			Components: []ComponentConfig{{AppID: testCompAppID, Secret: testCompSecret, Token: testCompToken, EncodingAESKey: testCompAESKey,
 				RefreshTokenKey: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 				AuthorizerReplies: RepliesConfig{
@@ -226,17 +250,28 @@ func TestComponentPostgresCluster(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for range 20 {
+		for j := range 20 {
 			wg.Go(func() {
 				ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 				defer cancel()
-				tok, err := c.AuthorizerTokenSource(emulator.DemoAppID).Token(ctx)
-				if err != nil {
-					t.Errorf("instance %d: authorizer token: %v", i, err)
-					return
+				var value string
+				if j%2 == 0 { // half through the token service, half in Go
+					status, v := env.authorizerToken(ctx, t, i, testCompAppID, emulator.DemoAppID)
+					if status != http.StatusOK {
+						t.Errorf("instance %d: GET /token?component= = %d %s", i, status, v)
+						return
+					}
+					value = v
+				} else {
+					tok, err := c.AuthorizerTokenSource(emulator.DemoAppID).Token(ctx)
+					if err != nil {
+						t.Errorf("instance %d: authorizer token: %v", i, err)
+						return
+					}
+					value = tok.Value
 				}
 				mu.Lock()
-				seen[tok.Value]++
+				seen[value]++
 				mu.Unlock()
 			})
 		}
@@ -312,6 +347,13 @@ func (env *compEnv) checkFlow(t *testing.T) {
 		if bytes.Contains(a.RefreshToken, []byte("refreshtoken@@@")) {
 			t.Error("the refresh token is stored in clear")
 		}
+		stored, err := g.Stores().Tokens.Get(ctx, token.AuthorizerTokenKey(testCompAppID, emulator.DemoAppID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status, v := env.authorizerToken(ctx, t, 0, testCompAppID, emulator.DemoAppID); status != http.StatusOK || v != stored.Value {
+			t.Errorf("token service for the authorizer = %d, want 200 and the stored token", status)
+		}
 	})
 	t.Run("Menu", func(t *testing.T) { env.checkMenu(t, 0) })
 	t.Run("Message", func(t *testing.T) {
@@ -359,6 +401,12 @@ func (env *compEnv) checkFlow(t *testing.T) {
 		}
 		if _, err := c.Menu().Get(ctx); !errors.Is(err, openplatform.ErrUnauthorized) {
 			t.Errorf("acting for the account after unauthorized = %v, want ErrUnauthorized", err)
+		}
+		if status, v := env.authorizerToken(ctx, t, 0, testCompAppID, emulator.DemoAppID); status != http.StatusNotFound || v != "61003" {
+			t.Errorf("token service for the account after unauthorized = %d %s, want 404 61003", status, v)
+		}
+		if status, v := env.authorizerToken(ctx, t, 0, "wx9999999999999999", emulator.DemoAppID); status != http.StatusNotFound || v != "40013" {
+			t.Errorf("token service for an unknown component = %d %s, want 404 40013", status, v)
 		}
 	})
 	t.Run("TwelveHoursWithoutTicket", func(t *testing.T) {

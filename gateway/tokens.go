@@ -33,6 +33,9 @@ type tokenService struct {
 	// failures brakes and logs failed authentications
 	// (limits.auth_failures_per_minute, authfailures.go); nil: neither.
 	failures *authFailures
+	// components resolves ?component= (component_tokens.go); nil without
+	// components.
+	components *components
 }
 
 // secretMatches reports whether the Authorization header carries the
@@ -167,7 +170,7 @@ func (s *tokenService) serveInvalidate(w http.ResponseWriter, r *http.Request) {
 // source; when it returns false it has answered r: 429 when r's client has
 // failed to authenticate too often (authfailures.go), 401 without the
 // bearer secret.
-func (s *tokenService) source(w http.ResponseWriter, r *http.Request) (src *token.CachedSource, appID string, kind token.Kind, ok bool) {
+func (s *tokenService) source(w http.ResponseWriter, r *http.Request) (src tokenSource, appID string, kind token.Kind, ok bool) {
 	client, refused := s.failures.refuse(w, r)
 	if refused {
 		return nil, "", "", false
@@ -179,6 +182,9 @@ func (s *tokenService) source(w http.ResponseWriter, r *http.Request) (src *toke
 		return nil, "", "", false
 	}
 	appID = r.PathValue("appid")
+	if comp := r.URL.Query().Get("component"); comp != "" {
+		return s.authorizerSource(w, r, comp, appID) // component_tokens.go
+	}
 	at := s.apps[appID]
 	if at == nil {
 		writeJSON(w, http.StatusNotFound, tokenError{ErrCode: 40013, ErrMsg: "invalid appid: not configured in this gateway"})
@@ -188,20 +194,28 @@ func (s *tokenService) source(w http.ResponseWriter, r *http.Request) (src *toke
 	if kind == "" {
 		kind = token.KindAccessToken
 	}
+	var cs *token.CachedSource
 	switch kind {
 	case token.KindAccessToken:
-		src = at.access
+		cs = at.access
 	case token.KindJSAPITicket:
-		src = at.ticket
+		cs = at.ticket
 	default:
 		writeJSON(w, http.StatusBadRequest, tokenError{ErrCode: 40097, ErrMsg: "invalid type: want access_token or jsapi_ticket"})
 		return nil, "", "", false
 	}
-	if src == nil {
+	if cs == nil {
 		writeJSON(w, http.StatusNotFound, tokenError{ErrCode: 40125, ErrMsg: "no secret configured for this app"})
 		return nil, "", "", false
 	}
-	return src, appID, kind, true
+	return cs, appID, kind, true
+}
+
+// tokenSource is what the token service serves: a cached source that can
+// drop a rejected token.
+type tokenSource interface {
+	token.Source
+	token.Invalidator
 }
 
 // storeError marks an error of the token store (Redis or SQLite down), so
