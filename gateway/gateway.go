@@ -22,7 +22,8 @@ import (
 //	POST|GET /wx/{appid}      the app's webhook (webhook.Server) with the
 //	                          configured auto-replies, dedup and message log
 //	GET      /token/{appid}   the central token service (404 when
-//	                          token_service.secret is empty)
+//	                          token_service.secret is empty); with
+//	                          ?component=, an Open Platform authorizer's token
 //	POST     /token/{appid}/invalidate
 //	                          reports a token WeChat rejected (token.Remote)
 //	GET      /healthz         200 "ok" while the process serves (liveness)
