@@ -319,6 +319,20 @@ func (env *compEnv) checkFlow(t *testing.T) {
 			t.Fatalf("scheduled ticket push = %+v; stored %q", last, env.storedTicket(t))
 		}
 	})
+	t.Run("MobileLink", func(t *testing.T) {
+		req, _ := http.NewRequestWithContext(ctx, "GET", authorizeURL, nil)
+		req.Header.Set("User-Agent", "Mozilla/5.0 (iPhone) MicroMessenger/8.0.50")
+		resp, err := cl.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		if resp.StatusCode != http.StatusFound || loc == nil || loc.Path != "/wxaopen/safe/bindcomponent" ||
+			loc.Query().Get("action") != "bindcomponent" || loc.Query().Get("pre_auth_code") == "" {
+			t.Fatalf("/authorize in WeChat's browser = %d %s, want 302 to the mobile authorization page", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
 	t.Run("OpenRedirectRefused", func(t *testing.T) {
 		for _, ret := range []string{"https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"} {
 			resp, body := get(t, cl, env.urls[0]+"/component/"+testCompAppID+"/authorize?return="+url.QueryEscape(ret))
