@@ -14,7 +14,8 @@ import (
 
 // WebviewUserCookie is the cookie in which the phone page names the
 // simulated user (openid) browsing in its web view. The OAuth authorize
-// page reads it when it is framed (Sec-Fetch-Dest: iframe) and authorizes
+// page reads it when it is framed (Sec-Fetch-Dest: iframe, where the browser
+// sends the header) and authorizes
 // as that user: silently with snsapi_base, on the consent page with
 // snsapi_userinfo.
 const WebviewUserCookie = "wxkit_webview_user"
@@ -22,7 +23,9 @@ const WebviewUserCookie = "wxkit_webview_user"
 // webviewUser returns the user of the web view that framed r for a, or ""
 // when r is not a framed request with the cookie of one of a's users.
 func webviewUser(r *http.Request, a *app) string {
-	if r.Header.Get("Sec-Fetch-Dest") != "iframe" {
+	// Browsers send Sec-Fetch-Dest to trustworthy origins (https,
+	// localhost, 127.0.0.1); where it is sent, only a frame qualifies.
+	if d := r.Header.Get("Sec-Fetch-Dest"); d != "" && d != "iframe" {
 		return ""
 	}
 	c, err := r.Cookie(WebviewUserCookie)

@@ -130,6 +130,8 @@
   } else {
     watchTitle();
   }
+  // Again once loaded: the phone resets its title bar when the frame loads.
+  window.addEventListener('load', function () { setTimeout(sendTitle, 0); });
   setTimeout(ready, 0);
 
   // ---------- wx ----------

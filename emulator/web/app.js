@@ -789,12 +789,13 @@
     $('wv-back').hidden = WV.depth < 2;
     // The emulator's own pages (OAuth) are readable; others send their
     // title through the bridge.
+    let t = '';
     try {
-      const t = WV.frame.contentDocument && WV.frame.contentDocument.title;
-      if (t) $('wv-title').textContent = t;
+      t = (WV.frame.contentDocument && WV.frame.contentDocument.title) || '';
     } catch (_) {
-      /* another origin */
+      /* another origin: its bridge sends the title */
     }
+    $('wv-title').textContent = t;
   }
 
   function closeWebview() {
