@@ -107,7 +107,8 @@ type AppConfig struct {
 	OAuth OAuthConfig `yaml:"oauth" json:"oauth"`
 	// JSDomains are the JS接口安全域名 (host[:port]) whose pages may call
 	// wx.config; a page elsewhere gets "config:invalid url domain". Empty
-	// means the host of the push URL, as for OAuth.
+	// means the host of the push URL, as for OAuth (so in dev mode, the
+	// gateway's host:port).
 	JSDomains []string `yaml:"js_domains" json:"js_domains,omitempty"`
 	// PushFormat is the data format of a Mini Program's pushes: xml (the
 	// default) or json. Official Accounts are always pushed XML.
@@ -507,7 +508,6 @@ func DefaultConfig() Config {
 			Name:           "wxkit 演示号",
 			PushURL:        DemoPushURL,
 			OAuth:          OAuthConfig{Domains: []string{"127.0.0.1:8080", "localhost:8080"}},
-			JSDomains:      []string{"127.0.0.1:8080", "localhost:8080"},
 			Users: []UserConfig{
 				{OpenID: "oWxkt1Qy6Fh0bK7Xc2Lp9Tn3Rs4A", Nickname: "张三", Sex: 1, City: "深圳", Province: "广东", Country: "中国", Language: "zh_CN"},
 				{OpenID: "oWxkt1Vd8Jm5Gz1Nw6Hq0Ye7Uk2B", Nickname: "李四", Sex: 2, City: "杭州", Province: "浙江", Country: "中国", Language: "zh_CN"},
