@@ -153,6 +153,8 @@ var pay = {{.Pay}};
 wx.config({{.Config}});
 wx.error(function (res) { document.getElementById('state').textContent = res.errMsg; report('error', res); });
 wx.ready(function () {
+  var st = document.getElementById('state');
+  if (st.textContent === 'config…') st.textContent = 'wx.config: ok';
   report('ready', {});
   if (!pay) {
     wx.getLocation({type: 'wgs84', success: function (res) { report('location', res); }, fail: function (res) { report('location', res); }});
@@ -295,7 +297,7 @@ func shot(t *testing.T, ctx context.Context, name, sel string) {
 	// Let fonts and transitions settle.
 	run(t, ctx, chromedp.Sleep(300*time.Millisecond))
 	if sel == "" {
-		run(t, ctx, chromedp.FullScreenshot(&buf, 90))
+		run(t, ctx, chromedp.FullScreenshot(&buf, 100))
 	} else {
 		run(t, ctx, chromedp.Screenshot(sel, &buf, chromedp.ByQuery))
 	}
@@ -546,4 +548,50 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("order state = %s, want NOTPAY", st)
 		}
 	})
+}
+
+// TestBrowserComponentAuthorization: the admin of a simulated account
+// approves a third-party platform on the Open Platform's authorization page,
+// in the browser, with the effect of the control API.
+func TestBrowserComponentAuthorization(t *testing.T) {
+	ctx := browsertest.New(t)
+	logConsole(t, ctx)
+	env := newComponentEnv(t, nil)
+	env.pushTicketNow(t)
+	pre := env.p.preAuthCode(env.p.componentToken())
+	landed := make(chan url.Values, 1)
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		landed <- r.URL.Query()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><meta charset="utf-8"><title>授权完成</title><p id="done">授权完成</p>`)
+	}))
+	t.Cleanup(cb.Close)
+
+	run(t, ctx,
+		chromedp.Navigate(env.emu.URL+loginPage(pre, cb.URL+"/callback")),
+		chromedp.WaitVisible(`//label[contains(@class,"account")][.//span[contains(text(),"`+testAppID+`")]]`),
+	)
+	shot(t, ctx, "component-authorize", "")
+	run(t, ctx,
+		chromedp.Click(`//label[contains(@class,"account")][.//span[contains(text(),"`+testAppID+`")]]`),
+		chromedp.Click(`button.allow`, chromedp.ByQuery),
+		chromedp.WaitVisible("#done", chromedp.ByQuery),
+	)
+	var q url.Values
+	select {
+	case q = <-landed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the platform's redirect_uri was not reached")
+	}
+	if !strings.HasPrefix(q.Get("auth_code"), "queryauthcode@@@") || q.Get("expires_in") != "3600" {
+		t.Errorf("landed with %v, want auth_code and expires_in=3600", q)
+	}
+	// As with the control API: the authorized event, and query_auth works.
+	evs := env.p.eventsOf(InfoTypeAuthorized)
+	if len(evs) != 1 || evs[0]["AuthorizerAppid"] != testAppID || evs[0]["AuthorizationCode"] != q.Get("auth_code") {
+		t.Errorf("authorized events = %v, want one for %s with the auth_code", evs, testAppID)
+	}
+	if r := env.p.queryAuth(env.p.componentToken(), q.Get("auth_code")); r.AuthorizationInfo.AuthorizerAppID != testAppID {
+		t.Errorf("query_auth = %+v, want authorizer %s", r, testAppID)
+	}
 }
