@@ -82,6 +82,10 @@ func newBrowserFixture(t *testing.T) *browserFixture {
 		f.reports <- rep
 	})
 	mux.HandleFunc("GET /page", f.servePage)
+	mux.HandleFunc("GET /npm/weixin-js-sdk.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		http.ServeFile(w, r, os.Getenv("WXKIT_WEIXIN_JS_SDK"))
+	})
 	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
 		redirect := "http://" + r.Host + "/cb"
 		if r.URL.Query().Get("bad") != "" {
@@ -141,7 +145,10 @@ type pagePay struct {
 
 var testPage = template.Must(template.New("page").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>{{.Title}}</title>
-<script src="{{.Emulator}}/open/js/jweixin-1.6.0.js"></script></head>
+{{if .NPM}}<script src="{{.Emulator}}/open/js/jweixin-1.6.0.js" data-bridge-only></script>
+<script>window.module = {exports: {}};</script><script src="/npm/weixin-js-sdk.js"></script>
+<script>window.wx = module.exports;</script>
+{{else}}<script src="{{.Emulator}}/open/js/jweixin-1.6.0.js"></script>{{end}}</head>
 <body style="font-family:sans-serif;padding:16px">
 <h3>{{.Title}}</h3><p id="state">config…</p>
 <script>
@@ -195,7 +202,7 @@ func (f *browserFixture) servePage(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = testPage.Execute(w, map[string]any{
-		"Title": title, "Emulator": f.emu.URL, "Pay": pay,
+		"Title": title, "Emulator": f.emu.URL, "Pay": pay, "NPM": q.Get("npm") != "",
 		"Config": map[string]any{"debug": false, "appId": testAppID, "timestamp": ts, "nonceStr": nonce, "signature": sig,
 			"jsApiList": []string{"chooseWXPay", "getLocation", "updateAppMessageShareData"}},
 	})
@@ -398,6 +405,40 @@ func TestBrowser(t *testing.T) {
 		}
 		f.report(t, "ready")
 		f.report(t, "location")
+	})
+
+	// The npm copy (weixin-js-sdk, not part of this repository) on the
+	// emulator's bridge: WXKIT_WEIXIN_JS_SDK=path/to/node_modules/weixin-js-sdk/index.js.
+	t.Run("npm weixin-js-sdk", func(t *testing.T) {
+		if os.Getenv("WXKIT_WEIXIN_JS_SDK") == "" {
+			t.Skip("set WXKIT_WEIXIN_JS_SDK to the npm weixin-js-sdk's index.js to run this test")
+		}
+		ctx := f.tab(t)
+		run(t, ctx, chromedp.Navigate(f.webviewURL(testOpenID, f.site.URL+"/page?npm=1")))
+		f.report(t, "ready")
+		if got := f.report(t, "location"); got["errMsg"] != "getLocation:ok" || got["latitude"] == nil {
+			t.Errorf("npm getLocation = %v, want getLocation:ok", got)
+		}
+		run(t, ctx, chromedp.Navigate(f.webviewURL(testOpenID, f.site.URL+"/page?npm=1&sig=tampered")))
+		if got := f.report(t, "error"); got["errMsg"] != JSAPIConfigInvalidSignature {
+			t.Errorf("npm, tampered signature: wx.error got %v, want %s", got, JSAPIConfigInvalidSignature)
+		}
+		f.report(t, "ready")
+		if got := f.report(t, "location"); got["errMsg"] != "getLocation:permission denied" {
+			t.Errorf("npm getLocation after a failed config = %v, want getLocation:permission denied", got)
+		}
+		prepay := f.unifiedOrder("BROWSER-NPM-1", 1, nil)
+		p := map[string]string{"appId": testAppID, "timeStamp": "1740794400", "nonceStr": "npm", "package": "prepay_id=" + prepay, "signType": "MD5"}
+		p["paySign"] = clientV2Sign(p, testAPIKey, "MD5")
+		pays.mu.Lock()
+		pays.m["npm"] = &pagePay{Params: p}
+		pays.mu.Unlock()
+		run(t, ctx, chromedp.Navigate(f.webviewURL(testOpenID, f.site.URL+"/page?npm=1&pay=npm")))
+		f.report(t, "ready")
+		run(t, ctx, chromedp.Click(".pay-confirm", chromedp.ByQuery), chromedp.Click(".pay-finish", chromedp.ByQuery))
+		if got := f.report(t, "pay"); got["errMsg"] != "chooseWXPay:ok" {
+			t.Errorf("npm chooseWXPay = %v, want chooseWXPay:ok", got)
+		}
 	})
 
 	t.Run("oauth", func(t *testing.T) {

@@ -18,7 +18,10 @@
 // It also appends "MicroMessenger/8.0.50" to navigator.userAgent, as a page
 // in WeChat sees it: the npm copy (weixin-js-sdk) only talks to the bridge
 // when the user agent says MicroMessenger. A page that bundles the npm copy
-// loads this script first, from the emulator, in development.
+// loads this script first, from the emulator, in development: then the npm
+// copy returns this wx (it keeps an existing window.jWeixin), or, with the
+// data-bridge-only attribute on the script tag, runs its own code on this
+// bridge.
 (function (window) {
   'use strict';
   var document = window.document;
@@ -136,7 +139,10 @@
 
   // ---------- wx ----------
 
-  if (window.jWeixin) return;
+  // <script src=".../jweixin-1.6.0.js" data-bridge-only> leaves wx to the
+  // page's own copy of the SDK (the npm weixin-js-sdk), which then talks to
+  // this bridge.
+  if (window.jWeixin || (script && script.hasAttribute('data-bridge-only'))) return;
 
   // The client's names of the SDK's methods, where they differ.
   var native = {
