@@ -105,6 +105,11 @@ type AppConfig struct {
 	Users []UserConfig `yaml:"users" json:"users"`
 	// OAuth holds the web-authorization settings (used by the OAuth routes).
 	OAuth OAuthConfig `yaml:"oauth" json:"oauth"`
+	// JSDomains are the JS接口安全域名 (host[:port]) whose pages may call
+	// wx.config; a page elsewhere gets "config:invalid url domain". Empty
+	// means the host of the push URL, as for OAuth (so in dev mode, the
+	// gateway's host:port).
+	JSDomains []string `yaml:"js_domains" json:"js_domains,omitempty"`
 	// PushFormat is the data format of a Mini Program's pushes: xml (the
 	// default) or json. Official Accounts are always pushed XML.
 	PushFormat PushFormat `yaml:"push_format" json:"push_format,omitempty"`

@@ -214,6 +214,7 @@ func (e *Emulator) controlMux() *http.ServeMux {
 	e.articleControlRoutes(m)
 	e.subscribeControlRoutes(m)
 	e.kfControlRoutes(m)
+	e.webviewControlRoutes(m)
 	m.HandleFunc("/_emulator/", func(w http.ResponseWriter, r *http.Request) {
 		controlFail(w, http.StatusNotFound, errors.New("emulator: no such control endpoint: "+r.Method+" "+r.URL.Path))
 	})

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -99,7 +100,11 @@ type oauthPageUser struct {
 // oauthDomains); 10005 a scope other than snsapi_base / snsapi_userinfo;
 // 40097 response_type other than code. state is optional.
 //
-// Then, when an auto-approve user is set (SetOAuthAutoApprove), the browser
+// In the emulator's web view (a framed request with WebviewUserCookie), the
+// phone's user authorizes: silently with snsapi_base, on the consent page
+// (that user only) with snsapi_userinfo.
+//
+// Otherwise, when an auto-approve user is set (SetOAuthAutoApprove), the browser
 // is redirected (302) at once to redirect_uri?code=CODE&state=STATE. With
 // snsapi_base it is redirected silently too when the app has exactly one
 // user; with several, a page asks which simulated user is browsing (the
@@ -158,6 +163,15 @@ func (e *Emulator) serveOAuthAuthorize(w http.ResponseWriter, r *http.Request) {
 	auto := st.autoApprove
 	st.mu.Unlock()
 	users := oauthPageUsers(a)
+	// In the emulator's web view, the phone's user is the one browsing.
+	if wv := webviewUser(r, a); wv != "" {
+		if scope == oauthScopeBase {
+			e.oauthRedirect(w, r, redirectURI, "code", st.issueCode(wv, scope, now), "state", state)
+			return
+		}
+		auto = ""
+		users = slices.DeleteFunc(users, func(u oauthPageUser) bool { return u.OpenID != wv })
+	}
 	switch {
 	case len(users) == 0:
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -24,6 +24,10 @@ import (
 //	GET  /ui/api/menu            ?appid=&user= → UserMenu ({"menuid":0,"button":[]} without a menu)
 //	POST /ui/api/click           {"appid","user","button"} → PushResult (see ClickMenu)
 //
+// The phone's web view loads the account's pages in a frame, at their own
+// URL; their JS-SDK calls reach the page by postMessage (jsapi.go,
+// webview.go, paysheet.go).
+//
 // The page drives the control API (/_emulator/apps, .../push, .../messages)
 // and the two /ui/api routes above. Everything the server sends is rendered
 // with textContent, never as HTML.
@@ -53,9 +57,9 @@ var uiContentTypes = map[string]string{
 
 // uiCSP is the Content-Security-Policy of the page: own scripts and styles
 // only; images may come from anywhere (article thumbnails are the account's
-// URLs).
+// URLs), and so may the web view's frame (the account's pages).
 const uiCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: http: https:; " +
-	"connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
+	"frame-src http: https:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
 
 func loadUIAssets() map[string]*uiAsset {
 	out := map[string]*uiAsset{}

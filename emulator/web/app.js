@@ -85,6 +85,7 @@
     if (!r.ok) {
       const err = new Error((data && data.error) || 'HTTP ' + r.status);
       err.status = r.status;
+      err.data = data;
       throw err;
     }
     return data;
@@ -216,6 +217,7 @@
   }
 
   function resetConversation() {
+    closeWebview();
     S.log = [];
     S.logKey = '';
     S.menu = null;
@@ -374,7 +376,7 @@
       if (href) {
         const a = el('a', '', m[3]);
         a.href = href;
-        a.addEventListener('click', (ev) => { ev.preventDefault(); openWebview('网页', href); });
+        a.addEventListener('click', (ev) => { ev.preventDefault(); openWebview('', href); });
         node.appendChild(a);
       } else {
         node.appendChild(document.createTextNode(m[0]));
@@ -715,19 +717,405 @@
     }
   }
 
-  // ---------- web view sheet ----------
+  // ---------- web view ----------
+  //
+  // The account's pages load in an iframe at their own URL. The emulator's
+  // JS-SDK (/open/js/jweixin-1.6.0.js) in the page posts WeixinJSBridge calls
+  // here; they are performed and answered in the WeChat client's shapes.
+
+  const WV_COOKIE = 'wxkit_webview_user'; // read by the OAuth authorize page when framed
+  const WV = {
+    frame: null,
+    depth: 0, // pages loaded in the frame's history
+    back: false, // a back navigation is under way
+    config: null, // wx.config of the current page: {ok, list}
+    listeners: new Set(), // bridge events the page listens to (menu:share:*)
+    share: {}, // share data set by the page
+    calls: [], // recent bridge calls, for the dev drawer
+    sheet: null, // resolve() of the open sheet
+  };
+
+  function setWebviewUser(openid) {
+    document.cookie = WV_COOKIE + '=' + (openid ? encodeURIComponent(openid) : '') + '; Path=/connect/; SameSite=Lax' +
+      (openid ? '' : '; Max-Age=0');
+  }
 
   function openWebview(title, url, kind) {
     const href = safeURL(url);
+    closeWebview();
     $('wv-title').textContent = title || '';
-    $('wv-kind').textContent = kind || '打开网页';
-    $('wv-url').textContent = url || '';
-    $('wv-note').textContent = '模拟器不在手机里加载网页：VIEW 事件已推送给公众号服务器。网页授权可在浏览器中打开链接测试。';
-    const open = $('wv-open');
-    open.hidden = !href;
-    if (href) open.href = href;
-    else open.removeAttribute('href');
     $('webview').hidden = false;
+    if (kind || !href) {
+      // A mini program (or a bad URL) does not load in the phone.
+      $('wv-frame').hidden = true;
+      $('wv-info').hidden = false;
+      $('wv-kind').textContent = kind || '无法打开网页';
+      $('wv-url').textContent = url || '';
+      $('wv-note').textContent = kind ? '模拟器不运行小程序：点击事件已推送给公众号服务器。' : '只能打开 http(s) 网页。';
+      const open = $('wv-open');
+      open.hidden = !href;
+      if (href) open.href = href;
+      else open.removeAttribute('href');
+      return;
+    }
+    $('wv-info').hidden = true;
+    $('wv-frame').hidden = false;
+    setWebviewUser(S.user);
+    WV.depth = 0;
+    WV.back = false;
+    WV.config = null;
+    WV.listeners = new Set();
+    WV.share = {};
+    WV.calls = [];
+    const f = document.createElement('iframe');
+    f.title = '网页';
+    f.addEventListener('load', frameLoaded);
+    f.src = href;
+    $('wv-frame').replaceChildren(f);
+    WV.frame = f;
+    if (!title) $('wv-title').textContent = new URL(href).host;
+    renderDev();
+  }
+
+  function frameLoaded() {
+    if (WV.back) {
+      WV.back = false;
+      WV.depth = Math.max(1, WV.depth - 1);
+    } else {
+      WV.depth++;
+    }
+    WV.config = null; // every page configures the JS-SDK anew
+    WV.listeners = new Set();
+    $('wv-back').hidden = WV.depth < 2;
+    // The emulator's own pages (OAuth) are readable; others send their
+    // title through the bridge.
+    let t = '';
+    try {
+      t = (WV.frame.contentDocument && WV.frame.contentDocument.title) || '';
+    } catch (_) {
+      /* another origin: its bridge sends the title */
+    }
+    $('wv-title').textContent = t;
+  }
+
+  function closeWebview() {
+    closeSheet('cancel');
+    closeDialog();
+    if (WV.frame) {
+      WV.frame.remove();
+      WV.frame = null;
+      setWebviewUser('');
+    }
+    $('webview').hidden = true;
+    $('wv-back').hidden = true;
+  }
+
+  function webviewBack() {
+    if (WV.depth < 2) {
+      closeWebview();
+      return;
+    }
+    WV.back = true;
+    history.back();
+  }
+
+  // ----- sheets and dialogs -----
+
+  // openSheet shows a bottom sheet built by build(done) and resolves with
+  // the value given to done (or 'cancel' when it is closed otherwise).
+  function openSheet(build) {
+    closeSheet('cancel');
+    return new Promise((resolve) => {
+      const done = (v) => {
+        if (WV.sheet !== finish) return;
+        WV.sheet = null;
+        $('sheet').hidden = true;
+        $('sheet-mask').hidden = true;
+        $('sheet').replaceChildren();
+        resolve(v);
+      };
+      const finish = done;
+      WV.sheet = finish;
+      $('sheet').replaceChildren(...build(done));
+      $('sheet').hidden = false;
+      $('sheet-mask').hidden = false;
+    });
+  }
+
+  function closeSheet(v) {
+    if (WV.sheet) WV.sheet(v);
+  }
+
+  let dialogDone = null;
+  function alertDialog(text) {
+    closeDialog();
+    $('dialog-text').textContent = text;
+    $('dialog').hidden = false;
+    return new Promise((resolve) => { dialogDone = resolve; });
+  }
+
+  function closeDialog() {
+    $('dialog').hidden = true;
+    if (dialogDone) {
+      const d = dialogDone;
+      dialogDone = null;
+      d();
+    }
+  }
+
+  function sheetHead(title, done) {
+    const h = el('div', 'sheet-head');
+    const x = el('button', 'wv-btn sh-close');
+    x.type = 'button';
+    x.setAttribute('aria-label', '关闭');
+    x.appendChild(icon('i-close'));
+    x.addEventListener('click', () => done('cancel'));
+    h.append(x, el('span', 'sh-title', title), el('span'));
+    return h;
+  }
+
+  function button(text, cls, onClick) {
+    const b = el('button', 'btn ' + cls, text);
+    b.type = 'button';
+    b.addEventListener('click', onClick);
+    return b;
+  }
+
+  function yuan(fen) {
+    const n = Number(fen) || 0;
+    const s = (n / 100).toFixed(2);
+    const a = el('div', 'pay-amount');
+    a.append(el('small', '', '¥'), document.createTextNode(s));
+    return a;
+  }
+
+  // ----- the bridge -----
+
+  // The SDK names of client APIs that jweixin renames.
+  const SDK_NAMES = {
+    preVerifyJSAPI: 'config', geoLocation: 'getLocation', getBrandWCPayRequest: 'chooseWXPay',
+    imagePreview: 'previewImage', editAddress: 'openAddress',
+    'menu:share:timeline': 'onMenuShareTimeline', 'menu:share:appmessage': 'onMenuShareAppMessage',
+    'menu:share:qq': 'onMenuShareQQ', 'menu:share:weiboApp': 'onMenuShareWeibo', 'menu:share:QZone': 'onMenuShareQZone',
+  };
+  // What works without wx.config (WeixinJSBridge's classic calls).
+  const NO_CONFIG = new Set(['preVerifyJSAPI', 'checkJsApi', 'getBrandWCPayRequest', 'closeWindow']);
+  // The client APIs the emulator simulates (checkJsApi answers true for these).
+  const SIMULATED = new Set(['geoLocation', 'openLocation', 'getNetworkType', 'scanQRCode', 'chooseImage', 'imagePreview',
+    'uploadImage', 'updateAppMessageShareData', 'updateTimelineShareData', 'menu:share:timeline', 'menu:share:appmessage',
+    'menu:share:qq', 'menu:share:weiboApp', 'menu:share:QZone', 'sendAppMessage', 'shareTimeline', 'getBrandWCPayRequest',
+    'closeWindow', 'hideOptionMenu', 'showOptionMenu', 'hideMenuItems', 'showMenuItems', 'hideAllNonBaseMenuItem',
+    'showAllNonBaseMenuItem', 'checkJsApi']);
+
+  window.addEventListener('message', (ev) => {
+    if (!WV.frame || ev.source !== WV.frame.contentWindow) return;
+    const d = ev.data;
+    if (!d || typeof d !== 'object' || d.wxkit !== 'jsbridge') return;
+    // The page says where it is (the signed URL); its origin must agree.
+    let page;
+    try {
+      page = new URL(String(d.url));
+    } catch (_) {
+      return;
+    }
+    if (page.origin !== ev.origin) return;
+    const src = ev.source;
+    if (d.page) {
+      if (typeof d.title === 'string' && d.title) $('wv-title').textContent = d.title;
+      return;
+    }
+    if (typeof d.on === 'string') {
+      WV.listeners.add(d.on);
+      return;
+    }
+    if (typeof d.id !== 'number' || typeof d.name !== 'string') return;
+    const args = d.args && typeof d.args === 'object' ? d.args : {};
+    bridgeCall(d.name, args, page.href).then((res) => {
+      WV.calls.push({ name: d.name, res });
+      if (WV.calls.length > 30) WV.calls.shift();
+      renderDev();
+      // The hint is the emulator's (dev drawer); the page gets WeChat's shape.
+      const { hint, ...pub } = res;
+      if (WV.frame && src === WV.frame.contentWindow) src.postMessage({ wxkit: 'jsbridge-reply', id: d.id, res: pub }, ev.origin);
+    });
+  });
+
+  // emit sends a bridge event (menu:share:*) to the page; false when the
+  // page does not listen to it.
+  function emit(name, res) {
+    if (!WV.frame || !WV.listeners.has(name)) return false;
+    // Events carry nothing private: any origin the frame is at may read them.
+    WV.frame.contentWindow.postMessage({ wxkit: 'jsbridge-reply', event: name, res }, '*');
+    return true;
+  }
+
+  async function bridgeCall(name, args, pageURL) {
+    const ok = (extra) => ({ err_msg: name + ':ok', ...extra });
+    if (!NO_CONFIG.has(name)) {
+      const c = WV.config;
+      const sdk = SDK_NAMES[name] || name;
+      const listed = c && c.ok && (c.list.includes(name) || c.list.includes(sdk));
+      if (!listed) return { err_msg: name + ':permission denied' };
+    }
+    switch (name) {
+      case 'preVerifyJSAPI':
+        return configCheck(args, pageURL);
+      case 'checkJsApi': {
+        const r = {};
+        for (const n of Array.isArray(args.jsApiList) ? args.jsApiList : []) r[n] = SIMULATED.has(n);
+        return ok({ checkResult: r });
+      }
+      case 'getBrandWCPayRequest':
+        return paySheet(args);
+      case 'closeWindow':
+        setTimeout(closeWebview, 0);
+        return ok();
+      case 'geoLocation':
+        return ok({
+          latitude: Number($('loc-x').value) || 0, longitude: Number($('loc-y').value) || 0,
+          speed: 0, accuracy: 65, altitude: 0, verticalAccuracy: 0, horizontalAccuracy: 65,
+        });
+      case 'getNetworkType':
+        return { err_msg: 'network_type:wifi' };
+      case 'chooseImage': {
+        const n = Math.min(Math.max(Number(args.count) || 1, 1), 9);
+        const ids = [];
+        for (let i = 0; i < Math.min(n, 1); i++) ids.push('wxLocalResource://emulator' + Date.now().toString(36) + i);
+        return ok({ localIds: ids, sourceType: 'album' });
+      }
+      case 'uploadImage':
+        return ok({ serverId: 'emulator_media_' + Date.now().toString(36) });
+      case 'scanQRCode':
+        return scanSheet(args);
+      case 'updateAppMessageShareData':
+      case 'updateTimelineShareData':
+        WV.share[name] = { title: args.title, desc: args.desc, link: args.link, imgUrl: args.imgUrl };
+        return ok();
+      case 'sendAppMessage':
+      case 'shareTimeline':
+      case 'openLocation':
+      case 'imagePreview':
+      case 'hideOptionMenu':
+      case 'showOptionMenu':
+      case 'hideMenuItems':
+      case 'showMenuItems':
+      case 'hideAllNonBaseMenuItem':
+      case 'showAllNonBaseMenuItem':
+        return ok();
+    }
+    return { err_msg: name + ':function not exist' };
+  }
+
+  async function configCheck(args, pageURL) {
+    const list = Array.isArray(args.verifyJsApiList) ? args.verifyJsApiList.map(String) : [];
+    let res;
+    try {
+      res = await api('POST', '/_emulator/jsapi/config-check', {
+        appid: String(args.verifyAppId || args.appId || ''), url: pageURL,
+        timestamp: String(args.verifyTimestamp || ''), nonceStr: String(args.verifyNonceStr || ''),
+        signature: String(args.verifySignature || ''), jsApiList: list,
+      });
+    } catch (e) {
+      return { err_msg: 'config:fail', hint: e.message };
+    }
+    WV.config = { ok: res.errMsg === 'config:ok', list };
+    return res.hint ? { err_msg: res.errMsg, hint: res.hint } : { err_msg: res.errMsg };
+  }
+
+  // paySheet shows the pay sheet for getBrandWCPayRequest / chooseWXPay.
+  async function paySheet(args) {
+    const fail = (why) => ({ err_msg: 'get_brand_wcpay_request:fail', err_desc: why || '' });
+    const params = {};
+    for (const k of ['appId', 'timeStamp', 'nonceStr', 'package', 'signType', 'paySign']) {
+      if (args[k] !== undefined && args[k] !== null) params[k] = String(args[k]);
+    }
+    const m = /^prepay_id=(.+)$/.exec(params.package || '');
+    if (!m) {
+      await alertDialog('支付验证签名失败');
+      return fail('package is not prepay_id=...');
+    }
+    const base = '/_emulator/pay/' + encodeURIComponent(m[1]);
+    let order;
+    try {
+      order = await api('POST', base + '/check', { openid: S.user, pay_params: params });
+    } catch (e) {
+      await alertDialog((e.data && e.data.user_sees) || e.message);
+      return fail(e.message);
+    }
+    const choice = await openSheet((done) => {
+      const rows = el('div', 'pay-rows');
+      for (const [k, v] of [['商品', order.description || order.out_trade_no], ['付款方式', '零钱']]) {
+        const r = el('div', 'pay-row');
+        r.append(el('span', '', k), el('span', '', v));
+        rows.appendChild(r);
+      }
+      return [sheetHead('', done), el('div', 'pay-merchant', order.merchant_name || order.mch_id), yuan(order.amount), rows,
+        button('支付', 'primary wide pay-confirm', () => done('pay'))];
+    });
+    if (choice !== 'pay') {
+      await api('POST', base + '/decline', {}).catch(() => {});
+      return { err_msg: 'get_brand_wcpay_request:cancel' };
+    }
+    try {
+      await api('POST', base + '/pay', { openid: S.user, pay_params: params });
+    } catch (e) {
+      await alertDialog((e.data && e.data.user_sees) || e.message);
+      return fail(e.message);
+    }
+    await openSheet((done) => {
+      const box = el('div', 'pay-done');
+      box.append(icon('i-check'), el('h3', '', '支付成功'), el('div', 'pay-merchant', order.merchant_name || order.mch_id), yuan(order.amount));
+      return [box, button('完成', 'primary wide pay-finish', () => done('ok'))];
+    });
+    return { err_msg: 'get_brand_wcpay_request:ok' };
+  }
+
+  async function scanSheet(args) {
+    let input;
+    const v = await openSheet((done) => {
+      input = el('input', 'scan-input');
+      input.type = 'text';
+      input.value = 'https://weixin.qq.com/';
+      input.setAttribute('aria-label', '二维码内容');
+      return [sheetHead('扫一扫', done), el('p', 'share-info', '模拟扫码：输入二维码 / 条码的内容'), input,
+        button('确定', 'primary wide', () => done('ok'))];
+    });
+    if (v !== 'ok') return { err_msg: 'scanQRCode:cancel' };
+    return Number(args.needResult) === 1 ? { err_msg: 'scanQRCode:ok', resultStr: input.value } : { err_msg: 'scanQRCode:ok' };
+  }
+
+  // shareSheet is the web view's "..." menu.
+  async function shareSheet() {
+    const app = WV.share.updateAppMessageShareData || {};
+    const v = await openSheet((done) => {
+      const grid = el('div', 'share-grid');
+      for (const [id, label, glyph] of [['friend', '发送给朋友', '➤'], ['timeline', '分享到朋友圈', '◎'], ['copy', '复制链接', '⎘'], ['reload', '刷新', '↻']]) {
+        const b = el('button');
+        b.type = 'button';
+        b.append(el('span', 's-icon', glyph), el('span', '', label));
+        b.addEventListener('click', () => done(id));
+        grid.appendChild(b);
+      }
+      const info = app.title ? '分享卡片：' + app.title + (app.desc ? ' · ' + app.desc : '') : '页面未设置分享内容';
+      return [sheetHead('', done), el('p', 'share-info', info), grid];
+    });
+    switch (v) {
+      case 'friend':
+        if (!emit('menu:share:appmessage', { err_msg: 'menu:share:appmessage:ok', scene: 'friend' })) toast('已发送给朋友');
+        break;
+      case 'timeline':
+        if (!emit('menu:share:timeline', { err_msg: 'menu:share:timeline:ok' })) toast('已分享到朋友圈');
+        break;
+      case 'copy':
+        if (WV.frame) navigator.clipboard.writeText(WV.frame.src).then(() => toast('已复制'), () => toast(WV.frame.src));
+        break;
+      case 'reload':
+        if (WV.frame) {
+          WV.depth = 0;
+          WV.frame.src = WV.frame.src;
+        }
+        break;
+    }
   }
 
   // ---------- footer: menu or input ----------
@@ -907,6 +1295,25 @@
   function renderDev() {
     const body = $('dev-body');
     body.replaceChildren();
+    if (WV.frame && WV.calls.length) {
+      // The web view is open: its JS-SDK calls and what the page got.
+      $('dev-caption').textContent = '网页 JS-SDK';
+      body.appendChild(el('h3', '', 'WeixinJSBridge 调用（' + WV.calls.length + '）'));
+      const table = el('table');
+      const head = el('tr');
+      for (const h of ['接口', '结果']) head.appendChild(el('th', '', h));
+      table.appendChild(head);
+      for (const c of WV.calls.slice().reverse()) {
+        const tr = el('tr');
+        const msg = String((c.res && c.res.err_msg) || '');
+        const res = el('td', /:(ok|confirm)$/.test(msg) ? 'ok' : 'bad', msg);
+        if (c.res && c.res.hint) res.appendChild(el('div', 'err', c.res.hint));
+        tr.append(el('td', '', c.name), res);
+        table.appendChild(tr);
+      }
+      body.appendChild(table);
+      return;
+    }
     // Without a push from this page, show the latest exchange of the log
     // (pushed by tests, the CLI or the control API).
     let idx = S.selected;
@@ -1018,7 +1425,11 @@
       const closed = $('desk').classList.toggle('dev-closed');
       $('dev-toggle').setAttribute('aria-expanded', String(!closed));
     });
-    $('wv-close').addEventListener('click', () => { $('webview').hidden = true; });
+    $('wv-close').addEventListener('click', closeWebview);
+    $('wv-back').addEventListener('click', webviewBack);
+    $('wv-more').addEventListener('click', () => { if (WV.frame) shareSheet(); });
+    $('sheet-mask').addEventListener('click', () => closeSheet('cancel'));
+    $('dialog-ok').addEventListener('click', closeDialog);
     document.addEventListener('click', (ev) => {
       if (S.openSub >= 0 && !ev.target.closest('.submenu')) {
         S.openSub = -1;
@@ -1042,6 +1453,9 @@
       toast('无法连接模拟器：' + e.message, 6000);
     }
     resetConversation();
+    // GET /_emulator/webview?appid=&openid=&url= lands here with ?webview=URL.
+    const page = new URLSearchParams(location.search).get('webview');
+    if (page && currentUser()) openWebview('', page);
     setInterval(() => { if (!document.hidden) poll(false); }, POLL_MS);
   }
 
