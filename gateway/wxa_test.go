@@ -44,7 +44,9 @@ type wxaEnv struct {
 	bodies []string
 }
 
-func newWXAEnv(t *testing.T, storeKind string) *wxaEnv {
+// more, when given, edit the gateway's configuration after the Mini
+// Programs are added.
+func newWXAEnv(t *testing.T, storeKind string, more ...func(*Config)) *wxaEnv {
 	t.Helper()
 	mini := func(appID, secret, token string) emulator.AppConfig {
 		return emulator.AppConfig{AppID: appID, Type: emulator.AppTypeMiniProgram, Secret: secret, Token: token,
@@ -64,6 +66,9 @@ func newWXAEnv(t *testing.T, storeKind string) *wxaEnv {
 			cfg.Apps = append(cfg.Apps, AppConfig{AppID: testMiniAppID, Type: AppTypeMiniProgram, Secret: testMiniSecret},
 				AppConfig{AppID: testOtherMiniID, Type: AppTypeMiniProgram, Secret: testOtherSecret})
 			cfg.Pay.Merchants[0].AppIDs = append(cfg.Pay.Merchants[0].AppIDs, testMiniAppID)
+			for _, edit := range more {
+				edit(cfg)
+			}
 		}})
 	e := &wxaEnv{payEnv: p}
 	for _, a := range p.emu.Apps() {
