@@ -164,3 +164,29 @@ func TestCallbackIP(t *testing.T) {
 		t.Errorf("getcallbackip = %v, want 127.0.0.1 first (the emulator pushes from this host)", m)
 	}
 }
+
+// TestQuotaDraftAndPublish: the draft and publish routes count against
+// the daily quotas of the API_Call_Limits page (freepublish/delete 10 a
+// day, 45009 beyond; draft/get 500), and quota/get reports them.
+func TestQuotaDraftAndPublish(t *testing.T) {
+	t.Parallel()
+	e := newTest(t, nil)
+	tok := fetchToken(t, e)
+	for i := range 10 {
+		if code, _ := mpCallJSON(t, e, tok, "POST", "/cgi-bin/freepublish/delete", `{"article_id":"nope","index":0}`); code == 45009 {
+			t.Fatalf("freepublish/delete #%d = 45009, want the quota of 10 not yet used", i+1)
+		}
+	}
+	if code, _ := mpCallJSON(t, e, tok, "POST", "/cgi-bin/freepublish/delete", `{"article_id":"nope","index":0}`); code != 45009 {
+		t.Errorf("11th freepublish/delete of the day = %d, want 45009", code)
+	}
+	for path, limit := range map[string]float64{"/cgi-bin/draft/get": 500, "/cgi-bin/draft/add": 1000, "/cgi-bin/freepublish/submit": 100} {
+		code, m := mpCallJSON(t, e, tok, "POST", "/cgi-bin/openapi/quota/get", fmt.Sprintf(`{"cgi_path":%q}`, path))
+		if code != 0 {
+			t.Fatalf("quota/get(%s) = %d %v", path, code, m["errmsg"])
+		}
+		if q := m["quota"].(map[string]any); q["daily_limit"] != limit || q["used"] != 0.0 {
+			t.Errorf("quota of %s = %v, want daily_limit %v, used 0", path, q, limit)
+		}
+	}
+}

@@ -30,6 +30,18 @@ var mpDailyQuotas = map[string]int{
 	"/cgi-bin/message/mass/send":      100,
 	"/cgi-bin/message/mass/preview":   100,
 	"/cgi-bin/qrcode/create":          100000,
+	// 草稿箱 and 发布能力.
+	"/cgi-bin/draft/add":              1000,
+	"/cgi-bin/draft/get":              500,
+	"/cgi-bin/draft/delete":           1000,
+	"/cgi-bin/draft/update":           1000,
+	"/cgi-bin/draft/count":            1000,
+	"/cgi-bin/draft/batchget":         1000,
+	"/cgi-bin/freepublish/submit":     100,
+	"/cgi-bin/freepublish/get":        100,
+	"/cgi-bin/freepublish/delete":     10,
+	"/cgi-bin/freepublish/getarticle": 100,
+	"/cgi-bin/freepublish/batchget":   100,
 }
 
 // selfCountedQuota returns the limit in effect for the paths whose routes
