@@ -222,22 +222,11 @@ func (s *DraftService) List(ctx context.Context, opts *ListOptions) (*DraftList,
 
 // All iterates over every draft, 20 a page.
 func (s *DraftService) All(ctx context.Context, noContent bool) iter.Seq2[*DraftItem, error] {
-	return func(yield func(*DraftItem, error) bool) {
-		for off := 0; ; {
-			l, err := s.List(ctx, &ListOptions{Offset: off, Count: 20, NoContent: noContent})
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			for i := range l.Items {
-				if !yield(&l.Items[i], nil) {
-					return
-				}
-			}
-			off += len(l.Items)
-			if len(l.Items) == 0 || off >= l.TotalCount {
-				return
-			}
+	return offsetPages(ctx, func(off int) ([]DraftItem, int, error) {
+		l, err := s.List(ctx, &ListOptions{Offset: off, Count: 20, NoContent: noContent})
+		if err != nil {
+			return nil, 0, err
 		}
-	}
+		return l.Items, l.TotalCount, nil
+	})
 }

@@ -168,25 +168,13 @@ func (s *UserService) List(ctx context.Context, nextOpenID string) (*UserList, e
 //		...
 //	}
 func (s *UserService) All(ctx context.Context) iter.Seq2[string, error] {
-	return func(yield func(string, error) bool) {
-		next := ""
-		for {
-			page, err := s.List(ctx, next)
-			if err != nil {
-				yield("", err)
-				return
-			}
-			for _, id := range page.Data.OpenIDs {
-				if !yield(id, nil) {
-					return
-				}
-			}
-			if page.NextOpenID == "" || page.Count == 0 || page.NextOpenID == next {
-				return
-			}
-			next = page.NextOpenID
+	return openIDPages(ctx, func(next string) ([]string, string, error) {
+		page, err := s.List(ctx, next)
+		if err != nil {
+			return nil, "", err
 		}
-	}
+		return page.Data.OpenIDs, page.NextOpenID, nil
+	})
 }
 
 // UpdateRemark sets the remark (备注名) of the follower openID; "" clears

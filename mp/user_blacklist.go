@@ -52,25 +52,13 @@ func (s *UserService) GetBlacklist(ctx context.Context, beginOpenID string) (*Bl
 // calling GetBlacklist page by page as the loop asks for more. On an error
 // it yields ("", err) once and stops.
 func (s *UserService) AllBlacklisted(ctx context.Context) iter.Seq2[string, error] {
-	return func(yield func(string, error) bool) {
-		next := ""
-		for {
-			page, err := s.GetBlacklist(ctx, next)
-			if err != nil {
-				yield("", err)
-				return
-			}
-			for _, id := range page.Data.OpenIDs {
-				if !yield(id, nil) {
-					return
-				}
-			}
-			if page.NextOpenID == "" || page.Count == 0 || page.NextOpenID == next {
-				return
-			}
-			next = page.NextOpenID
+	return openIDPages(ctx, func(next string) ([]string, string, error) {
+		page, err := s.GetBlacklist(ctx, next)
+		if err != nil {
+			return nil, "", err
 		}
-	}
+		return page.Data.OpenIDs, page.NextOpenID, nil
+	})
 }
 
 // Blacklist puts up to 20 users on the account's blacklist (拉黑): the

@@ -11,23 +11,11 @@ import (
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/User_Management/User_Tag_Management.html
 func (s *TagService) AllUsers(ctx context.Context, id int) iter.Seq2[string, error] {
-	return func(yield func(string, error) bool) {
-		next := ""
-		for {
-			page, err := s.ListUsers(ctx, id, next)
-			if err != nil {
-				yield("", err)
-				return
-			}
-			for _, openID := range page.Data.OpenIDs {
-				if !yield(openID, nil) {
-					return
-				}
-			}
-			if page.NextOpenID == "" || page.Count == 0 || page.NextOpenID == next {
-				return
-			}
-			next = page.NextOpenID
+	return openIDPages(ctx, func(next string) ([]string, string, error) {
+		page, err := s.ListUsers(ctx, id, next)
+		if err != nil {
+			return nil, "", err
 		}
-	}
+		return page.Data.OpenIDs, page.NextOpenID, nil
+	})
 }
