@@ -97,7 +97,8 @@
 //	     /cgi-bin/message/mass/…         mass sends: MASSSENDJOBFINISH pushed 10 s (emulator time)
 //	                                     after the job starts; delivered messages in the users' chats
 //	     /customservice/…                customer-service accounts and sessions (kf_create_session,
-//	                                     kf_close_session pushed)
+//	                                     kf_close_session pushed), head images (uploadheadimg)
+//	GET  /mmbiz/…                        the head images of customer-service accounts (kf_headimgurl)
 //	POST /cgi-bin/openapi/quota/get, /cgi-bin/clear_quota, /cgi-bin/openapi/rid/get
 //	                                     daily quotas counted per app and API (45009 when used up),
 //	                                     clearing them (10 a month), and the request behind a rid
