@@ -120,7 +120,7 @@
 //	POST /cgi-bin/component/api_component_token, api_create_preauthcode, api_query_auth,
 //	     api_authorizer_token, api_get_authorizer_info
 //	                                     the Open Platform (third-party platforms, component_*.go)
-//	GET  /cgi-bin/componentloginpage, /safe/bindcomponent
+//	GET  /cgi-bin/componentloginpage, /wxaopen/safe/bindcomponent (and the older /safe/bindcomponent)
 //	                                     the authorization page where a simulated admin picks an
 //	                                     account and approves
 //
