@@ -99,6 +99,7 @@
 //	     /customservice/…                customer-service accounts and sessions (kf_create_session,
 //	                                     kf_close_session pushed), head images (uploadheadimg)
 //	GET  /mmbiz/…                        the head images of customer-service accounts (kf_headimgurl)
+//	POST /cgi-bin/shorturl               retired by the platform: 45103 This API has been unsupported
 //	POST /cgi-bin/openapi/quota/get, /cgi-bin/clear_quota, /cgi-bin/openapi/rid/get
 //	                                     daily quotas counted per app and API (45009 when used up),
 //	                                     clearing them (10 a month), and the request behind a rid
