@@ -382,3 +382,60 @@ func TestComponentLoginPageErrors(t *testing.T) {
 		t.Errorf("AuthorizeComponent after the refusal: %v %+v", err, res)
 	}
 }
+
+// TestComponentMobilePage approves an account on the mobile page at its
+// current address (/wxaopen/safe/bindcomponent, the link openplatform's
+// MobileAuthorizeURL builds) and at the older /safe/bindcomponent, posting
+// the form where the page's relative action leads, and spends the
+// auth_code with query_auth.
+func TestComponentMobilePage(t *testing.T) {
+	t.Parallel()
+	for _, path := range []string{"/wxaopen/safe/bindcomponent", "/safe/bindcomponent"} {
+		t.Run(path, func(t *testing.T) {
+			t.Parallel()
+			env := newComponentEnv(t, nil)
+			p := env.p
+			env.pushTicketNow(t)
+			tok := p.componentToken()
+			pre := p.preAuthCode(tok)
+			page := path + "?" + url.Values{
+				"action": {"bindcomponent"}, "no_scan": {"1"}, "component_appid": {compAppID}, "pre_auth_code": {pre},
+				"redirect_uri": {"https://platform.example/cb"}, "auth_type": {"1"},
+			}.Encode() + "#wechat_redirect"
+			resp, html := env.get(t, page)
+			if resp.StatusCode != 200 || resp.Header.Get(ComponentPageErrorHeader) != "" {
+				t.Fatalf("GET %s = %d, error %q", path, resp.StatusCode, resp.Header.Get(ComponentPageErrorHeader))
+			}
+			// auth_type 1: Official Accounts only.
+			if !strings.Contains(html, testAppID) || strings.Contains(html, mpAppID) {
+				t.Errorf("the page with auth_type 1 lists the wrong accounts")
+			}
+			action := regexp.MustCompile(`<form[^>]* action="([^"]+)"`).FindStringSubmatch(html)
+			id := pageIDRE.FindStringSubmatch(html)
+			if action == nil || id == nil {
+				t.Fatalf("no form or page id in %s", html)
+			}
+			reply, err := url.Parse(env.emu.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reply = reply.ResolveReference(&url.URL{Path: action[1]})
+			if want := path + "_reply"; reply.Path != want {
+				t.Errorf("the form posts to %s, want %s", reply.Path, want)
+			}
+			resp, err = noRedirect.PostForm(reply.String(), url.Values{"page": {id[1]}, "authorizer_appid": {testAppID}, "action": {"allow"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			readAll(t, resp)
+			loc, _ := url.Parse(resp.Header.Get("Location"))
+			if resp.StatusCode != http.StatusFound || loc == nil || loc.Host != "platform.example" || loc.Path != "/cb" {
+				t.Fatalf("approval = %d to %q, want 302 to the redirect_uri", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			qa := p.queryAuth(tok, loc.Query().Get("auth_code"))
+			if qa.ErrCode != 0 || qa.AuthorizationInfo.AuthorizerAppID != testAppID {
+				t.Errorf("api_query_auth = %+v, want %s authorized", qa, testAppID)
+			}
+		})
+	}
+}

@@ -7,14 +7,17 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
 func init() {
 	handle("/cgi-bin/componentloginpage", (*Emulator).serveComponentLoginPage)
 	handle("/safe/bindcomponent", (*Emulator).serveComponentLoginPage)
+	handle("/wxaopen/safe/bindcomponent", (*Emulator).serveComponentLoginPage)
 	handle("/cgi-bin/componentloginpage_reply", (*Emulator).serveComponentLoginReply)
 	handle("/safe/bindcomponent_reply", (*Emulator).serveComponentLoginReply)
+	handle("/wxaopen/safe/bindcomponent_reply", (*Emulator).serveComponentLoginReply)
 }
 
 //go:embed templates/component_*.html
@@ -98,8 +101,10 @@ func (e *Emulator) writeComponentError(w http.ResponseWriter, param, message, hi
 
 // serveComponentLoginPage serves the authorization page of a third-party
 // platform, the PC page GET /cgi-bin/componentloginpage and the mobile one
-// GET /safe/bindcomponent (both with component_appid, pre_auth_code,
-// redirect_uri, and optionally auth_type 1..6 and biz_appid). The page
+// (H5版), at its current address GET /wxaopen/safe/bindcomponent (on the
+// platform open.weixin.qq.com) and its older one GET /safe/bindcomponent
+// (mp.weixin.qq.com); all take component_appid, pre_auth_code,
+// redirect_uri, and optionally auth_type 1..6 and biz_appid. The page
 // lists the hosted accounts the simulated admin may authorize (auth_type 1:
 // Official Accounts, 2: Mini Programs, else both; biz_appid: that one) and
 // posts the choice, 授权 or 取消, to the _reply route next to it. Approving
@@ -191,8 +196,8 @@ func (e *Emulator) serveComponentLoginPage(w http.ResponseWriter, r *http.Reques
 	c.pages[id] = &authPage{preAuthCode: code, redirectURI: redirectURI, expires: now.Add(authPageLifetime)}
 	pa.redirectURI, pa.authType, pa.bizAppID = redirectURI, authType, biz
 	c.mu.Unlock()
-	action := "componentloginpage_reply"
-	if r.URL.Path == "/safe/bindcomponent" {
+	action := "componentloginpage_reply" // relative: the _reply route next to the page
+	if strings.HasSuffix(r.URL.Path, "/bindcomponent") {
 		action = "bindcomponent_reply"
 	}
 	e.writeComponentPage(w, http.StatusOK, "component_login.html", componentPage{
@@ -201,9 +206,10 @@ func (e *Emulator) serveComponentLoginPage(w http.ResponseWriter, r *http.Reques
 }
 
 // serveComponentLoginReply serves the answer of the authorization page,
-// POST /cgi-bin/componentloginpage_reply (or /safe/bindcomponent_reply) with
-// form fields page, authorizer_appid and action=allow|deny. allow
-// authorizes (see AuthorizeComponent) and redirects (302) to
+// POST /cgi-bin/componentloginpage_reply (or /safe/bindcomponent_reply,
+// /wxaopen/safe/bindcomponent_reply) with form fields page,
+// authorizer_appid and action=allow|deny. allow authorizes (see
+// AuthorizeComponent) and redirects (302) to
 // redirect_uri?auth_code=...&expires_in=3600; deny shows that the
 // authorization was cancelled. A page answers once, within 30 minutes.
 // These routes are the emulator's own: the real page's form is internal.

@@ -97,7 +97,9 @@
 //	     /cgi-bin/message/mass/…         mass sends: MASSSENDJOBFINISH pushed 10 s (emulator time)
 //	                                     after the job starts; delivered messages in the users' chats
 //	     /customservice/…                customer-service accounts and sessions (kf_create_session,
-//	                                     kf_close_session pushed)
+//	                                     kf_close_session pushed), head images (uploadheadimg)
+//	GET  /mmbiz/…                        the head images of customer-service accounts (kf_headimgurl)
+//	POST /cgi-bin/shorturl               retired by the platform: 45103 This API has been unsupported
 //	POST /cgi-bin/openapi/quota/get, /cgi-bin/clear_quota, /cgi-bin/openapi/rid/get
 //	                                     daily quotas counted per app and API (45009 when used up),
 //	                                     clearing them (10 a month), and the request behind a rid
@@ -119,7 +121,7 @@
 //	POST /cgi-bin/component/api_component_token, api_create_preauthcode, api_query_auth,
 //	     api_authorizer_token, api_get_authorizer_info
 //	                                     the Open Platform (third-party platforms, component_*.go)
-//	GET  /cgi-bin/componentloginpage, /safe/bindcomponent
+//	GET  /cgi-bin/componentloginpage, /wxaopen/safe/bindcomponent (and the older /safe/bindcomponent)
 //	                                     the authorization page where a simulated admin picks an
 //	                                     account and approves
 //

@@ -3,6 +3,7 @@ package emulator
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -29,7 +30,18 @@ type Fault struct {
 	Status int `json:"status,omitempty"`
 	// Delay is waited before answering ("2s" in JSON).
 	Delay Duration `json:"delay,omitempty"`
+	// FailDelivery leaves the call alone and makes the delivery that
+	// follows it fail as the platform's systems can: the next Count
+	// message/template/send calls that pass their checks answer their
+	// msgid, the user gets nothing and TEMPLATESENDJOBFINISH carries Status
+	// "failed: system failed". Calls refused with an errcode do not use
+	// it up. Only for /cgi-bin/message/template/send, and not with
+	// ErrCode, Status or Delay.
+	FailDelivery bool `json:"fail_delivery,omitempty"`
 }
+
+// deliveryFaultPaths are the paths whose deliveries FailDelivery can fail.
+var deliveryFaultPaths = []string{"/cgi-bin/message/template/send"}
 
 // activeFault is an injected fault with its remaining count.
 type activeFault struct {
@@ -51,8 +63,17 @@ func (f Fault) validate() error {
 	if f.Delay < 0 {
 		return fmt.Errorf("emulator: fault: negative delay")
 	}
+	if f.FailDelivery {
+		if f.ErrCode != 0 || f.Status != 0 || f.Delay != 0 {
+			return fmt.Errorf("emulator: fault: fail_delivery takes no errcode, status or delay")
+		}
+		if !slices.Contains(deliveryFaultPaths, f.Path) {
+			return fmt.Errorf("emulator: fault: fail_delivery is for %s, got %q", strings.Join(deliveryFaultPaths, ", "), f.Path)
+		}
+		return nil
+	}
 	if f.ErrCode == 0 && f.Status == 0 && f.Delay == 0 {
-		return fmt.Errorf("emulator: fault: give errcode, status or delay")
+		return fmt.Errorf("emulator: fault: give errcode, status, delay or fail_delivery")
 	}
 	return nil
 }
@@ -95,12 +116,24 @@ func (e *Emulator) Faults() []Fault {
 }
 
 // takeFault returns the fault to apply to a call of path by appID, counting
-// it, or nil.
+// it, or nil. Delivery faults are left to takeDeliveryFault.
 func (e *Emulator) takeFault(path, appID string) *Fault {
+	return e.takeMatchingFault(path, appID, false)
+}
+
+// takeDeliveryFault reports whether a FailDelivery fault matches the
+// delivery that follows a call of path by appID, counting it.
+func (e *Emulator) takeDeliveryFault(path, appID string) bool {
+	return e.takeMatchingFault(path, appID, true) != nil
+}
+
+// takeMatchingFault returns the first fault for a call of path by appID
+// whose FailDelivery is delivery, counting it, or nil.
+func (e *Emulator) takeMatchingFault(path, appID string, delivery bool) *Fault {
 	e.faultMu.Lock()
 	defer e.faultMu.Unlock()
 	for i, f := range e.faults {
-		if f.Path != path || (f.AppID != "" && f.AppID != appID) {
+		if f.Path != path || (f.AppID != "" && f.AppID != appID) || f.FailDelivery != delivery {
 			continue
 		}
 		g := f.Fault

@@ -117,6 +117,9 @@ func TestFaults(t *testing.T) {
 			{Path: "/cgi-bin/token"},
 			{Path: "/cgi-bin/token", Status: 99},
 			{Path: "/cgi-bin/token", ErrCode: -1, Count: -2},
+			{Path: "/cgi-bin/token", FailDelivery: true},
+			{Path: "/cgi-bin/message/template/send", FailDelivery: true, ErrCode: -1},
+			{Path: "/cgi-bin/message/template/send", FailDelivery: true, Delay: Duration(time.Millisecond)},
 		} {
 			if err := e.InjectFault(f); err == nil {
 				t.Errorf("InjectFault(%+v) = nil, want an error", f)

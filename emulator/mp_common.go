@@ -59,6 +59,7 @@ var mpErrMsgs = map[int]string{
 	45058: "can't modify sys tag",
 	45059: "can not tagging one user too much",
 	45065: "clientmsgid exist",
+	45066: "same clientmsgid retry too fast",
 	45067: "clientmsgid size out of limit",
 	45083: "the speed out of range",
 	45084: "No speed message",

@@ -58,6 +58,8 @@ type KfAccount struct {
 	// Status is the worker's online status: 0 offline, 1 online on the web
 	// client. A bound worker comes online when the invitation is accepted.
 	Status int `json:"status"`
+
+	headImg *kfHeadImg // set by kfaccount/uploadheadimg, served at HeadImgURL
 }
 
 // KfSession is a customer-service session between a worker and a user.

@@ -22,6 +22,9 @@ const (
 	massServiceMonthly    = 4
 	// massClientMsgIDWindow is how long a clientmsgid is remembered (45065).
 	massClientMsgIDWindow = 24 * time.Hour
+	// massClientMsgIDRetry is how long a repeat of a clientmsgid waits
+	// after the previous attempt ("请间隔1分钟重试"; 45066 sooner).
+	massClientMsgIDRetry = time.Minute
 	// massMaxClientMsgID is the longest clientmsgid, in bytes (45067).
 	massMaxClientMsgID = 64
 	// massMinOpenIDs and massMaxOpenIDs bound the touser list of mass/send.
@@ -65,6 +68,11 @@ type MassJob struct {
 	Recipients []string `json:"recipients"`
 	// Articles are the articles of an mpnews job (the draft it sent).
 	Articles []MassArticle `json:"articles,omitempty"`
+
+	// lastTry is the latest send with the job's clientmsgid that was
+	// answered with the job: the one that started it, or a repeat that
+	// got 45065.
+	lastTry time.Time
 }
 
 // MassArticle is an article of an mpnews mass send: its title, its
@@ -227,13 +235,19 @@ func takeMassQuota(a *app, st *massState, now time.Time) error {
 	return nil
 }
 
-// writeMassDuplicate answers 45065 with the msg_id of the job that has the
-// same clientmsgid, as the platform does.
-func (e *Emulator) writeMassDuplicate(w http.ResponseWriter, job *MassJob) {
+// writeMassDuplicate answers a repeat of the clientmsgid of job at now: 45066
+// within a minute of the previous attempt (which leaves the clock as it
+// was), else 45065 with the msg_id of job, as the platform does.
+func (e *Emulator) writeMassDuplicate(w http.ResponseWriter, job *MassJob, now time.Time) {
+	if now.Sub(job.lastTry) < massClientMsgIDRetry {
+		e.writeAPIError(w, mpErr(45066))
+		return
+	}
+	job.lastTry = now
 	if rec, ok := w.(*callRecorder); ok {
 		rec.errCode = 45065
 	}
-	writeJSON(w, map[string]any{"errcode": 45065, "errmsg": withRID(mpErrMsgs[45065], e.Now()), "msg_id": job.MsgID})
+	writeJSON(w, map[string]any{"errcode": 45065, "errmsg": withRID(mpErrMsgs[45065], now), "msg_id": job.MsgID})
 }
 
 // startMass validates c and the recipients (already chosen as candidates)
@@ -247,7 +261,7 @@ func (e *Emulator) startMass(w http.ResponseWriter, a *app, c *massContent, cand
 	if c.ClientMsgID != "" {
 		for _, id := range slices.Backward(st.order) {
 			if j := st.jobs[id]; j.ClientMsgID == c.ClientMsgID && now.Sub(j.Created) < massClientMsgIDWindow {
-				e.writeMassDuplicate(w, j)
+				e.writeMassDuplicate(w, j, now)
 				return
 			}
 		}
@@ -264,7 +278,7 @@ func (e *Emulator) startMass(w http.ResponseWriter, a *app, c *massContent, cand
 	st.lastID++
 	job := &MassJob{
 		MsgID: st.lastID, MsgType: c.MsgType, Text: text, Status: massSending, ClientMsgID: c.ClientMsgID,
-		Created: now, TotalCount: len(candidates),
+		Created: now, TotalCount: len(candidates), lastTry: now,
 	}
 	for _, id := range candidates {
 		if u := a.user(id); u != nil && u.subscribed && !a.blacklisted(id) {
@@ -398,10 +412,11 @@ func (e *Emulator) WaitMassJobs(ctx context.Context) error { return e.pay.sched.
 // serveMassSendAll serves POST /cgi-bin/message/mass/sendall: a message to
 // every user (filter.is_to_all) or to the users with filter.tag_id.
 // Errors: 48001 (a Mini Program or unverified account), 40050 (no such
-// tag), 45067/45065 (clientmsgid too long / already used within 24 hours,
-// with the existing msg_id), 40008, 44004, 45002, 40007, 40073 (the
-// message), 45028 (a subscription account's 1 a day, a service account's
-// 4 a month). It answers {"msg_id"[, "msg_data_id" for mpnews]}; after
+// tag), 45067 (clientmsgid too long), 45066 (the clientmsgid repeated
+// within a minute of the previous attempt), 45065 (clientmsgid already
+// used within 24 hours, with the existing msg_id), 40008, 44004, 45002,
+// 40007, 40073 (the message), 45028 (a subscription account's 1 a day, a
+// service account's 4 a month). It answers {"msg_id"[, "msg_data_id" for mpnews]}; after
 // 10 s of emulator time the users who follow and are not blacklisted get
 // the message in their chat (via "mass") and MASSSENDJOBFINISH is pushed.
 //

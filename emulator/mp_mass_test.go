@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -259,4 +260,27 @@ func isSubsequence(sub, s []string) bool {
 		}
 	}
 	return i == len(sub)
+}
+
+// TestMassClientMsgIDAnswers checks the answers to a repeated clientmsgid:
+// 45066 with the documented errmsg within a minute of the previous
+// attempt, then 45065 naming the existing job's msg_id.
+func TestMassClientMsgIDAnswers(t *testing.T) {
+	t.Parallel()
+	e := newTest(t, nil)
+	tok := fetchToken(t, e)
+	body := `{"filter":{"is_to_all":true},"msgtype":"text","text":{"content":"hi"},"clientmsgid":"c-1"}`
+	code, first := mpCallJSON(t, e, tok, "POST", "/cgi-bin/message/mass/sendall", body)
+	if code != 0 {
+		t.Fatalf("sendall = %v", first)
+	}
+	code, m := mpCallJSON(t, e, tok, "POST", "/cgi-bin/message/mass/sendall", body)
+	if msg, _ := m["errmsg"].(string); code != 45066 || !strings.HasPrefix(msg, "same clientmsgid retry too fast rid: ") || m["msg_id"] != nil {
+		t.Errorf("sendall repeated at once = %v, want 45066 without msg_id", m)
+	}
+	advance(t, e, time.Minute)
+	code, m = mpCallJSON(t, e, tok, "POST", "/cgi-bin/message/mass/sendall", body)
+	if code != 45065 || m["msg_id"] != first["msg_id"] {
+		t.Errorf("sendall repeated a minute later = %v, want 45065 with msg_id %v", m, first["msg_id"])
+	}
 }

@@ -158,6 +158,9 @@ const templateSendDaily = 100000
 const (
 	templateStatusSuccess   = "success"
 	templateStatusUserBlock = "failed:user block"
+	// templateStatusSystemFailed is written with a space after the colon,
+	// unlike failed:user block, as in the docs' event table.
+	templateStatusSystemFailed = "failed: system failed"
 )
 
 // serveTemplateSend serves POST /cgi-bin/message/template/send. Errors, in
@@ -168,8 +171,9 @@ const (
 // ignored, as SDKs send one on every call. It
 // answers {"msgid":N}, adds the message, as the user sees it, to the
 // conversation log (via "template") and then pushes TEMPLATESENDJOBFINISH
-// with that MsgID and Status "success", or "failed:user block" when the
-// account has blacklisted the user (the user sees nothing).
+// with that MsgID and Status "success", "failed:user block" when the
+// account has blacklisted the user, or "failed: system failed" when a
+// FailDelivery fault is injected (the user sees nothing in both).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Template_Message_Interface.html
 func (e *Emulator) serveTemplateSend(w http.ResponseWriter, r *http.Request) {
@@ -211,9 +215,13 @@ func (e *Emulator) serveTemplateSend(w http.ResponseWriter, r *http.Request) {
 		Time: now, Direction: DirectionOut, Via: "template", Type: MsgTypeText, MsgID: st.lastMsgID,
 		Text: st.templates[i].Title + "\n" + text,
 	}
-	if a.blacklisted(u.OpenID) {
+	switch {
+	case a.blacklisted(u.OpenID):
 		status = templateStatusUserBlock
 		entry.Blocked, entry.Error = true, "not delivered: "+status
+	case e.takeDeliveryFault(path, a.cfg.AppID):
+		status = templateStatusSystemFailed
+		entry.Error = "not delivered: " + status
 	}
 	a.appendConversation(u.OpenID, entry)
 	var x xmlBuilder

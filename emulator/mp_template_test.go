@@ -271,3 +271,52 @@ func TestTemplatesControl(t *testing.T) {
 		t.Errorf("GET templates of an unknown app = %d, want 404", st)
 	}
 }
+
+// TestTemplateDeliveryFault: a fail_delivery fault set through the control
+// API lets the next template send that passes its checks answer its msgid
+// and report "failed: system failed" (space after the colon, unlike
+// failed:user block); a refused send does not use it up, and the send
+// after it succeeds again.
+func TestTemplateDeliveryFault(t *testing.T) {
+	t.Parallel()
+	e, tok, user, _ := platformEventSetup(t)
+	var got struct{ Faults []Fault }
+	if code := control(t, e, "POST", "/_emulator/faults", `{"path":"/cgi-bin/message/template/send","appid":"`+testAppID+`","fail_delivery":true}`, &got); code != 200 {
+		t.Fatalf("POST faults: status %d", code)
+	}
+	if want := []Fault{{Path: "/cgi-bin/message/template/send", AppID: testAppID, Count: 1, FailDelivery: true}}; !cmp.Equal(want, got.Faults) {
+		t.Fatalf("faults = %+v, want %+v", got.Faults, want)
+	}
+	send := func(to string) apiReply {
+		return call(t, e, "POST", "/cgi-bin/message/template/send?access_token="+tok,
+			`{"touser":"`+to+`","template_id":"`+seededTemplateID(testAppID, "order_paid")+`","data":{}}`)
+	}
+	wantErr(t, "template/send to nobody", send("nobody"), 40003)
+	wantErr0(t, "template/send with the fault", send(user))
+	wantErr0(t, "template/send after it", send(user))
+	evs := pushedEvents(t, e, eventTemplateSendJobFinish)
+	var statuses []string
+	for _, x := range evs {
+		var ev struct{ Status string }
+		if err := xml.Unmarshal([]byte(x), &ev); err != nil {
+			t.Fatal(err)
+		}
+		statuses = append(statuses, ev.Status)
+	}
+	if want := []string{"failed: system failed", "success"}; !cmp.Equal(want, statuses) {
+		t.Errorf("TEMPLATESENDJOBFINISH statuses = %q, want %q", statuses, want)
+	}
+	if left := e.Faults(); len(left) != 0 {
+		t.Errorf("faults left = %+v, want none", left)
+	}
+	log, _ := e.Conversation(testAppID, user)
+	var errs []string
+	for _, en := range log {
+		if en.Via == "template" {
+			errs = append(errs, en.Error)
+		}
+	}
+	if want := []string{"not delivered: failed: system failed", ""}; !cmp.Equal(want, errs) {
+		t.Errorf("template entries' errors = %q, want %q", errs, want)
+	}
+}

@@ -332,6 +332,11 @@ func (env *compEnv) checkFlow(t *testing.T) {
 			loc.Query().Get("action") != "bindcomponent" || loc.Query().Get("pre_auth_code") == "" {
 			t.Fatalf("/authorize in WeChat's browser = %d %s, want 302 to the mobile authorization page", resp.StatusCode, resp.Header.Get("Location"))
 		}
+		// The emulator serves the page the link leads to.
+		page, body := get(t, cl, loc.String())
+		if page.StatusCode != http.StatusOK || page.Header.Get(emulator.ComponentPageErrorHeader) != "" || !strings.Contains(body, `action="bindcomponent_reply"`) {
+			t.Errorf("GET %s = %d (error %q), want the authorization page", loc.Path, page.StatusCode, page.Header.Get(emulator.ComponentPageErrorHeader))
+		}
 	})
 	t.Run("OpenRedirectRefused", func(t *testing.T) {
 		for _, ret := range []string{"https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"} {

@@ -17,7 +17,8 @@ import (
 // service accounts only, and unverified accounts get 48001 throughout.
 // Its sending methods are not retried on errcode -1, which can follow a
 // job that started; give the message a ClientMsgID, so that a repeat within
-// 24 hours is refused with 45065 instead of sent twice.
+// 24 hours is refused with 45065 instead of sent twice (and wait a minute
+// between repeats: 45066 sooner).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Batch_Sends_and_Originality_Checks.html
 type MassService service
@@ -53,8 +54,9 @@ type MassMessage struct {
 	SendIgnoreReprint int `json:"send_ignore_reprint,omitempty"`
 	// ClientMsgID, at most 64 bytes, makes the send idempotent: a second
 	// send with the same ClientMsgID within 24 hours gives 45065 (the
-	// platform names the first job's msg_id in the answer). 45067 when too
-	// long.
+	// platform names the first job's msg_id in the answer), or 45066
+	// ("重试速度过快，请间隔1分钟重试") when it comes within a minute of the
+	// previous attempt. 45067 when too long.
 	ClientMsgID string `json:"clientmsgid,omitempty"`
 }
 
@@ -101,8 +103,10 @@ type MassResult struct {
 // whom it blacklisted are left out (FilterCount of MASSSENDJOBFINISH).
 // Errors: 48001 (the account may not mass send), 40050 (no such tag),
 // 45028 (no mass quota left), 45065 (ClientMsgID used within 24 hours),
-// 45067, 40007 (unknown media_id), 40008 (msgtype), 44004 (empty text),
-// 45002 (text too long), 40073 (card_id).
+// 45066 (ClientMsgID repeated within a minute of the previous attempt;
+// retry after a minute), 45067 (ClientMsgID over 64 bytes), 40007
+// (unknown media_id), 40008 (msgtype), 44004 (empty text), 45002 (text too
+// long), 40073 (card_id).
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Batch_Sends_and_Originality_Checks.html
 func (s *MassService) SendAll(ctx context.Context, filter MassFilter, msg *MassMessage, opts ...CallOption) (*MassResult, error) {

@@ -292,3 +292,50 @@ func TestMassAccountKinds(t *testing.T) {
 		wantCode(t, "Mass.SendAll (unverified)", err, 48001)
 	})
 }
+
+// TestMassClientMsgIDRetry repeats a send with the same clientmsgid: within
+// a minute of the previous attempt it is too fast (45066), after that and
+// within 24 hours the job exists (45065), and after 24 hours the id is free.
+func TestMassClientMsgIDRetry(t *testing.T) {
+	t.Parallel()
+	env, _ := newMassEmu(t, nil)
+	ctx := t.Context()
+	ms := env.c.Mass()
+	send := func() (*MassResult, error) {
+		return ms.SendAll(ctx, MassFilter{IsToAll: true}, &MassMessage{MsgType: MassMsgTypeText, Text: &MassText{Content: "通知"}, ClientMsgID: "notice-7"})
+	}
+	advance := func(d time.Duration) {
+		t.Helper()
+		if _, err := env.srv.Advance(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := send()
+	if err != nil {
+		t.Fatalf("Mass.SendAll = %v", err)
+	}
+	_, err = send()
+	wantCode(t, "repeat at once", err, 45066)
+	advance(59 * time.Second)
+	_, err = send()
+	wantCode(t, "repeat after 59 s", err, 45066)
+	advance(time.Second)
+	_, err = send()
+	wantCode(t, "repeat after a minute", err, 45065)
+	// The 45065 answer was an attempt: the next minute starts from it.
+	advance(30 * time.Second)
+	_, err = send()
+	wantCode(t, "repeat 30 s after the 45065", err, 45066)
+	advance(30 * time.Second)
+	_, err = send()
+	wantCode(t, "repeat a minute after the 45065", err, 45065)
+
+	advance(24 * time.Hour)
+	again, err := send()
+	if err != nil {
+		t.Fatalf("Mass.SendAll 24 hours later = %v, want a new job", err)
+	}
+	if again.MsgID == first.MsgID {
+		t.Errorf("the send 24 hours later reused msg_id %d", first.MsgID)
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/wxkit/wxkit/emulator"
 	"github.com/wxkit/wxkit/message"
 )
 
@@ -121,6 +123,40 @@ func TestTemplateSendJobFinish(t *testing.T) {
 	i = slices.IndexFunc(log, func(e emulatorEntry) bool { return e.Event == "TEMPLATESENDJOBFINISH" })
 	if i < 0 || log[i].Blocked {
 		t.Errorf("blacklisted user's log = %+v, want the delivered TEMPLATESENDJOBFINISH", log)
+	}
+}
+
+// TestTemplateSendSystemFailed: with a FailDelivery fault injected, the
+// next send still answers its msgid and TEMPLATESENDJOBFINISH reports
+// "failed: system failed"; the send after it succeeds.
+func TestTemplateSendSystemFailed(t *testing.T) {
+	t.Parallel()
+	env := newEmu(t)
+	rec := env.recordPushes(t)
+	ctx := t.Context()
+	list, err := env.c.Template().ListPrivate(ctx)
+	if err != nil || len(list) == 0 {
+		t.Fatalf("Template.ListPrivate = %v, %v", list, err)
+	}
+	if err := env.srv.InjectFault(emulator.Fault{Path: "/cgi-bin/message/template/send", AppID: emuAppID, FailDelivery: true}); err != nil {
+		t.Fatal(err)
+	}
+	req := &TemplateSendRequest{ToUser: env.users[0], TemplateID: list[0].TemplateID, Data: map[string]TemplateValue{"keyword1": {Value: "A-1"}}}
+	failed, err := env.c.Template().Send(ctx, req)
+	if err != nil {
+		t.Fatalf("Template.Send with a delivery fault = %v, want a msgid (the failure comes in the event)", err)
+	}
+	ok, err := env.c.Template().Send(ctx, req)
+	if err != nil {
+		t.Fatalf("Template.Send after the fault = %v", err)
+	}
+	got := map[int64]string{}
+	for _, m := range rec.events(t, env, message.EventTypeTemplateSendJobFinish) {
+		got[m.MsgID] = m.Status
+	}
+	want := map[int64]string{failed: "failed: system failed", ok: "success"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("TEMPLATESENDJOBFINISH MsgID → Status (-want +got):\n%s", diff)
 	}
 }
 

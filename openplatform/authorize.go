@@ -72,7 +72,10 @@ func (c *Component) AuthorizeURL(preAuthCode, redirectURI string, authType AuthT
 //	https://open.weixin.qq.com/wxaopen/safe/bindcomponent?action=bindcomponent&no_scan=1&component_appid=...&pre_auth_code=...&redirect_uri=...&auth_type=...&biz_appid=...#wechat_redirect
 //
 // on the host set with WithOpenBaseURL. The parameters are as for
-// AuthorizeURL.
+// AuthorizeURL. This is the documented H5 link (H5版-新版); the docs keep
+// the older https://mp.weixin.qq.com/safe/bindcomponent?... (H5版-旧版)
+// with the same query, which SDKs of the time still build; the emulator
+// serves both.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/Before_Develop/Authorization_Process_Technical_Description.html
 func (c *Component) MobileAuthorizeURL(preAuthCode, redirectURI string, authType AuthType, bizAppID string) string {

@@ -2,6 +2,8 @@ package interop
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -31,8 +33,23 @@ func TestSilenceperDraftAndPublish(t *testing.T) {
 		t.Errorf("BatchGetMaterial = %+v, want the cover %s", list, cover)
 	}
 
+	// An image for the article's body (media/uploadimg): the content keeps
+	// it and drops an image from elsewhere ("外部图片url将被过滤").
+	bodyImg := filepath.Join(t.TempDir(), "body.png")
+	if err := os.WriteFile(bodyImg, testPNG(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	imgURL, err := mat.ImageUpload(bodyImg)
+	if err != nil || imgURL == "" {
+		t.Fatalf("ImageUpload = %q, %v", imgURL, err)
+	}
+	if got, err := util.HTTPGetContext(t.Context(), imgURL); err != nil || !bytes.Equal(got, testPNG(t)) {
+		t.Errorf("GET the uploadimg url = %d bytes, %v, want the image", len(got), err)
+	}
+
 	drafts := oa.GetDraft()
-	art := &draft.Article{Title: "互通测试", Author: "wxkit", Content: "<p>正文</p>", ThumbMediaID: cover, NeedOpenComment: 1}
+	content := `<p>正文</p><img src="` + imgURL + `"><img src="https://example.com/x.png">`
+	art := &draft.Article{Title: "互通测试", Author: "wxkit", Content: content, ThumbMediaID: cover, NeedOpenComment: 1}
 	id, err := drafts.AddDraft([]*draft.Article{art})
 	if err != nil || id == "" {
 		t.Fatalf("AddDraft = %q, %v", id, err)
@@ -43,7 +60,10 @@ func TestSilenceperDraftAndPublish(t *testing.T) {
 	}
 	got, err := drafts.GetDraft(id)
 	if err != nil || len(got) != 1 || got[0].Title != "互通测试（改）" || got[0].NeedOpenComment != 1 {
-		t.Errorf("GetDraft = %+v, %v", got, err)
+		t.Fatalf("GetDraft = %+v, %v", got, err)
+	}
+	if !strings.Contains(got[0].Content, imgURL) || strings.Contains(got[0].Content, "example.com") {
+		t.Errorf("draft content = %q, want the uploadimg image kept and the outside one dropped", got[0].Content)
 	}
 	if n, err := drafts.CountDraft(); err != nil || n != 1 {
 		t.Errorf("CountDraft = %d, %v; want 1", n, err)

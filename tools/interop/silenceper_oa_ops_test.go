@@ -1,9 +1,13 @@
 package interop
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +15,7 @@ import (
 	"github.com/silenceper/wechat/v2/officialaccount"
 	"github.com/silenceper/wechat/v2/officialaccount/broadcast"
 	"github.com/silenceper/wechat/v2/officialaccount/message"
+	"github.com/silenceper/wechat/v2/util"
 
 	"github.com/wxkit/wxkit/emulator"
 	"github.com/wxkit/wxkit/emulator/emulatortest"
@@ -66,6 +71,11 @@ func TestSilenceperBasicAndQuota(t *testing.T) {
 	if err := b.ClearQuota(); errcode(err) != 48006 {
 		t.Errorf("ClearQuota #11 this month: err = %v, want errcode 48006", err)
 	}
+	// shorturl was switched off by the platform (2021-03-15); the SDK still
+	// offers it and reads the refusal.
+	if short, err := b.Long2ShortURL("https://example.com/a/long/link"); errcode(err) != 45103 || short != "" {
+		t.Errorf("Long2ShortURL = %q, %v, want errcode 45103", short, err)
+	}
 }
 
 func TestSilenceperCustomerServiceAccounts(t *testing.T) {
@@ -86,6 +96,32 @@ func TestSilenceperCustomerServiceAccounts(t *testing.T) {
 	}
 	if len(list) != 1 || list[0].KfNick != "客服小美" || list[0].KfID == 0 || list[0].InviteWX != "xiaomei_wx" || list[0].InviteStatus != "waiting" {
 		t.Errorf("List = %+v", list)
+	}
+	// The head image: a file the SDK posts as "media"; getkflist then
+	// points at it, on the emulator.
+	head := filepath.Join(t.TempDir(), "head.png")
+	img := testPNG(t)
+	if err := os.WriteFile(head, img, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := mgr.UploadHeadImg("kf2001@gh_demo", head); err != nil {
+		t.Fatalf("UploadHeadImg: %v", err)
+	}
+	if list, err = mgr.List(); err != nil || len(list) != 1 || !strings.HasPrefix(list[0].KfHeadImgURL, emu.URL+"/") {
+		t.Fatalf("List after UploadHeadImg = %+v, %v, want kf_headimgurl on the emulator", list, err)
+	}
+	if got, err := util.HTTPGetContext(t.Context(), list[0].KfHeadImgURL); err != nil || !bytes.Equal(got, img) {
+		t.Errorf("GET kf_headimgurl = %d bytes, %v, want the uploaded image", len(got), err)
+	}
+	notImage := filepath.Join(t.TempDir(), "head.jpg")
+	if err := os.WriteFile(notImage, []byte("not an image"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := mgr.UploadHeadImg("kf2001@gh_demo", notImage); errcode(err) != 40005 {
+		t.Errorf("UploadHeadImg of a text file: err = %v, want errcode 40005", err)
+	}
+	if err := mgr.UploadHeadImg("kf9@gh_demo", head); errcode(err) != 65401 {
+		t.Errorf("UploadHeadImg for an unknown account: err = %v, want errcode 65401", err)
 	}
 	if err := mgr.Add("kf2001@gh_demo", "again"); errcode(err) != 65406 {
 		t.Errorf("Add of an existing account: err = %v, want errcode 65406", err)
