@@ -121,9 +121,11 @@ func IsRetryable(err error) bool {
 
 // DecodeResponse decodes a JSON reply body from WeChat into v (which may be
 // nil) and returns an *APIError when the body carries a non-zero errcode,
-// whatever the HTTP status. method and path label the error; path must not
-// include the query string. A body that is not JSON gives a plain error
-// naming the call.
+// whatever the HTTP status. An error reply is still decoded into v, as far
+// as it fits, because a few name something beside the errcode (45065 of a
+// mass send carries the msg_id of the job that exists). method and path
+// label the error; path must not include the query string. A body that is
+// not JSON gives a plain error naming the call.
 func DecodeResponse(body []byte, method, path string, v any) error {
 	var env struct {
 		ErrCode *int   `json:"errcode"`
@@ -134,6 +136,9 @@ func DecodeResponse(body []byte, method, path string, v any) error {
 	}
 	if env.ErrCode != nil && *env.ErrCode != 0 {
 		_, rid := splitRID(env.ErrMsg)
+		if v != nil {
+			_ = json.Unmarshal(body, v) // best effort: the errcode is the answer
+		}
 		return &APIError{ErrCode: *env.ErrCode, ErrMsg: env.ErrMsg, RID: rid, Method: method, Path: path}
 	}
 	if v == nil {

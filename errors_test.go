@@ -29,6 +29,8 @@ func TestDecodeResponse(t *testing.T) {
 		{"expired", `{"errcode":42001,"errmsg":"access_token expired rid: 6512ab-1"}`, tokenReply{}, ErrAccessTokenExpired},
 		{"busy", `{"errcode":-1,"errmsg":"system error"}`, tokenReply{}, ErrSystemBusy},
 		{"quota", `{"errcode":45009,"errmsg":"reach max api daily quota limit rid: x"}`, tokenReply{}, ErrAPIDailyQuota},
+		// An error reply's other fields are decoded too (45065 names a msg_id).
+		{"error with fields", `{"errcode":-1,"errmsg":"system error","expires_in":3}`, tokenReply{ExpiresIn: 3}, ErrSystemBusy},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,7 +3,10 @@ package mp
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
+
+	"github.com/wxkit/wxkit"
 )
 
 // MassService sends mass messages (群发): one message to every follower, to
@@ -102,7 +105,8 @@ type MassResult struct {
 // followers with filter.TagID. Users who do not follow the account or
 // whom it blacklisted are left out (FilterCount of MASSSENDJOBFINISH).
 // Errors: 48001 (the account may not mass send), 40050 (no such tag),
-// 45028 (no mass quota left), 45065 (ClientMsgID used within 24 hours),
+// 45028 (no mass quota left), 45065 (ClientMsgID used within 24 hours:
+// the MassResult is returned with the error and names that job's MsgID),
 // 45066 (ClientMsgID repeated within a minute of the previous attempt;
 // retry after a minute), 45067 (ClientMsgID over 64 bytes), 40007
 // (unknown media_id), 40008 (msgtype), 44004 (empty text), 45002 (text too
@@ -137,6 +141,11 @@ func (s *MassService) send(ctx context.Context, path string, body any, opts []Ca
 	}
 	res := new(MassResult)
 	if err := s.client.Do(req, res, opts...); err != nil {
+		// 45065: the job of this clientmsgid exists; its msg_id comes with
+		// the error, so that a caller can follow it with Get.
+		if e, ok := errors.AsType[*wxkit.APIError](err); ok && e.ErrCode == 45065 && res.MsgID != 0 {
+			return &MassResult{MsgID: res.MsgID}, err
+		}
 		return nil, err
 	}
 	return res, nil

@@ -156,8 +156,12 @@ func TestMassSendAllToEveryone(t *testing.T) {
 	}
 
 	// The same clientmsgid within 24 hours is refused.
-	_, err = ms.SendAll(ctx, MassFilter{IsToAll: true}, &MassMessage{MsgType: MassMsgTypeText, Text: &MassText{Content: "again"}, ClientMsgID: "week-1"})
+	// It names the job that exists.
+	again, err := ms.SendAll(ctx, MassFilter{IsToAll: true}, &MassMessage{MsgType: MassMsgTypeText, Text: &MassText{Content: "again"}, ClientMsgID: "week-1"})
 	wantCode(t, "Mass.SendAll(same clientmsgid)", err, 45065)
+	if again == nil || again.MsgID != res.MsgID {
+		t.Errorf("Mass.SendAll(same clientmsgid) result = %+v, want the first job's msg_id %d", again, res.MsgID)
+	}
 }
 
 func TestMassSendByTagAndList(t *testing.T) {
