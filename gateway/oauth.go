@@ -89,7 +89,7 @@ func (g *Gateway) registerWebRoutes() error {
 	g.mux.HandleFunc("GET /api/me", w.serveMe)
 	g.mux.HandleFunc("GET /jssdk/config", w.serveJSSDKConfig)
 	w.registerVerifyFiles(g.mux)
-	return nil
+	return g.registerDemo() // demo.go
 }
 
 // hasOAuthApps reports whether some app can do web login (an Official
