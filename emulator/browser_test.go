@@ -589,6 +589,24 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("order state = %s, want NOTPAY", st)
 		}
 	})
+
+	// A reply of "success" (no reply) is not XML: the page must not parse
+	// it as a document (Chromium's parser error page carries inline styles,
+	// which the page's Content-Security-Policy refuses, logging an error).
+	t.Run("success reply logs no console error", func(t *testing.T) {
+		ctx := f.tab(t)
+		errs := browsertest.WatchConsole(ctx)
+		run(t, ctx,
+			chromedp.Navigate(f.emu.URL+"/ui/#"+testAppID+"/"+testOpenID),
+			chromedp.WaitVisible(".footer .input", chromedp.ByQuery),
+			chromedp.SendKeys(".footer .input", "no reply please\r", chromedp.ByQuery),
+			chromedp.Poll(`document.getElementById('dev-body').textContent.includes('应答原文')`, nil),
+			chromedp.Poll(`document.getElementById('dev-body').textContent.includes('success')`, nil),
+		)
+		if got := errs(); len(got) != 0 {
+			t.Errorf("console errors after a success reply:\n%s", strings.Join(got, "\n"))
+		}
+	})
 }
 
 // TestBrowserComponentAuthorization: the admin of a simulated account

@@ -51,6 +51,9 @@ type Config struct {
 	// OAuth configures web login: /oauth/login, /oauth/callback, /api/me
 	// (see OAuthConfig in config_web.go).
 	OAuth OAuthConfig `yaml:"oauth"`
+	// Web configures the gateway's own pages (see WebConfig in
+	// config_web.go).
+	Web WebConfig `yaml:"web"`
 	// VerifyFiles are the domain verification files served at the root,
 	// name → content: {"MP_verify_abc.txt": "abc"}.
 	VerifyFiles map[string]string `yaml:"verify_files"`
@@ -296,7 +299,7 @@ func (c *Config) Normalize() error {
 		v   *string
 		def string
 	}{
-		{"wechat.api_base", &c.WeChat.APIBase, "https://api.weixin.qq.com"},
+		{"wechat.api_base", &c.WeChat.APIBase, DefaultAPIBase},
 		{"wechat.open_base", &c.WeChat.OpenBase, "https://open.weixin.qq.com"},
 		{"wechat.mp_base", &c.WeChat.MPBase, "https://mp.weixin.qq.com"},
 		{"wechat.pay_base", &c.WeChat.PayBase, "https://api.mch.weixin.qq.com"},

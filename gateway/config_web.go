@@ -43,6 +43,37 @@ const (
 	DefaultSessionTTL = 7 * 24 * time.Hour
 )
 
+// WebConfig configures the pages the gateway serves itself.
+type WebConfig struct {
+	// Demo serves the demo page at /demo/ (demo.go): opened in WeChat's web
+	// view (or the emulator's), it signs in through /oauth/login
+	// (snsapi_userinfo), shows the user of /api/me, runs wx.config with
+	// /jssdk/config and pays 0.01 CNY through /pay/orders. Off by default
+	// (404); dev mode turns it on. The page's host must be in the app's
+	// jssdk.domains for wx.config to succeed.
+	Demo bool `yaml:"demo"`
+}
+
+// JWeixinURL is the JS-SDK script the demo page loads: the emulator's copy
+// (wechat.api_base + /open/js/jweixin-1.6.0.js) when api_base is not
+// WeChat's own host, so that the page talks to the emulator's web view,
+// else WeChat's (https://res.wx.qq.com/open/js/jweixin-1.6.0.js).
+//
+// WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/OA_Web_Apps/JS-SDK.html
+func (c *Config) JWeixinURL() string {
+	base := strings.TrimRight(c.WeChat.APIBase, "/")
+	if base == "" || base == DefaultAPIBase {
+		return OfficialJWeixinURL
+	}
+	return base + "/open/js/jweixin-1.6.0.js"
+}
+
+// OfficialJWeixinURL is WeChat's JS-SDK script (version 1.6.0).
+const OfficialJWeixinURL = "https://res.wx.qq.com/open/js/jweixin-1.6.0.js"
+
+// DefaultAPIBase is wechat.api_base's default, WeChat's API host.
+const DefaultAPIBase = "https://api.weixin.qq.com"
+
 // JSSDKConfig configures GET /jssdk/config for one app.
 type JSSDKConfig struct {
 	// Domains are the hosts ("example.com" or "example.com:8443") of the

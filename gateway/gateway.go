@@ -44,6 +44,8 @@ import (
 //	POST     /wxa/{appid}/phone    (Bearer) {"code"} of getPhoneNumber → the number
 //	GET      /jssdk/config    wx.config for a page on the app's jssdk.domains
 //	GET      /MP_verify_*.txt the domain-verification files of verify_files
+//	GET      /demo/           the demo page, when web.demo is true (demo.go):
+//	                          sign-in, wx.config and a ¥0.01 payment in WeChat's web view
 //	POST     /pay/orders      WeChat Pay (pay.merchants; see Payments): a JSAPI
 //	                          order for the signed-in user (cookie or Bearer)
 //	GET      /pay/orders/{out_trade_no}          the caller's order

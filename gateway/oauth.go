@@ -52,6 +52,7 @@ type webState struct {
 //	GET  /api/me                             the session's user (JSON), 401 without one
 //	GET  /jssdk/config?url=&app=&apis=       wx.config parameters (JSON)
 //	GET  /MP_verify_*.txt                    the configured verify_files
+//	GET  /demo/                              the demo page, with web.demo (demo.go)
 func (g *Gateway) registerWebRoutes() error {
 	w := &webState{
 		g:        g,
@@ -89,7 +90,7 @@ func (g *Gateway) registerWebRoutes() error {
 	g.mux.HandleFunc("GET /api/me", w.serveMe)
 	g.mux.HandleFunc("GET /jssdk/config", w.serveJSSDKConfig)
 	w.registerVerifyFiles(g.mux)
-	return nil
+	return g.registerDemo() // demo.go
 }
 
 // hasOAuthApps reports whether some app can do web login (an Official

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -548,8 +549,19 @@ func TestDevModeHelloWorld(t *testing.T) {
 	if r.emulatorURL == "" || r.gatewayURL == "" {
 		t.Fatalf("dev mode ready with gateway %q, emulator %q", r.gatewayURL, r.emulatorURL)
 	}
-	if !strings.Contains(r.stdout.String(), "wxkit push --emulator "+r.emulatorURL+" --text hello") {
-		t.Errorf("dev banner does not say what to try:\n%s", r.stdout)
+	for _, want := range []string{
+		"go run ./cmd/wxkit push --emulator " + r.emulatorURL + " --text hello",
+		"go run ./cmd/wxkit push --emulator " + r.emulatorURL + " --click " + DevClickHello,
+		"go run ./cmd/wxkit pay orders",
+		r.gatewayURL + "/demo/",
+		"tap Demo in the chat's menu",
+	} {
+		if !strings.Contains(r.stdout.String(), want) {
+			t.Errorf("dev banner lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stderr.String(), "oauth.secret") {
+		t.Errorf("dev mode warns about oauth.secret:\n%s", r.stderr)
 	}
 	for _, tc := range []struct {
 		args []string
@@ -568,8 +580,20 @@ func TestDevModeHelloWorld(t *testing.T) {
 			t.Errorf("wxkit %s printed %q, want %q", strings.Join(tc.args, " "), out, tc.want)
 		}
 	}
+	// --json prints the PushResult indented, its XML unescaped.
+	out, err := runMain(t, nil, "push", "--emulator", r.emulatorURL, "--text", "hello", "--json")
+	if err != nil {
+		t.Fatalf("wxkit push --json: %v", err)
+	}
+	var res emulator.PushResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.UserSees != "world" {
+		t.Fatalf("wxkit push --json = %v %s, want a PushResult in which the user sees world", err, out)
+	}
+	if !strings.Contains(out, "<Content><![CDATA[world]]></Content>") || strings.Contains(out, `\u003c`) || !strings.Contains(out, "\n  \"") {
+		t.Errorf("wxkit push --json does not print the reply's XML unescaped, indented:\n%s", out)
+	}
 	// A push the server cannot answer exits non-zero.
-	_, err := runMain(t, nil, "push", "--emulator", r.emulatorURL, "--app", "wx1111111111111111", "--text", "x")
+	_, err = runMain(t, nil, "push", "--emulator", r.emulatorURL, "--app", "wx1111111111111111", "--text", "x")
 	if err == nil {
 		t.Errorf("push to an unknown app: no error")
 	}

@@ -267,7 +267,7 @@ func TestPayCommands(t *testing.T) {
 func TestDevModePay(t *testing.T) {
 	t.Chdir(t.TempDir())
 	r := mustRunMain(t, nil, "serve", "--listen", "127.0.0.1:0", "--emulator-listen", "127.0.0.1:0")
-	for _, want := range []string{"pay       merchant " + emulator.DemoMchID + ", WeChat Pay v3", "/pay/v3/notify/" + emulator.DemoMchID, "wxkit pay orders"} {
+	for _, want := range []string{"pay       merchant " + emulator.DemoMchID + ", WeChat Pay v3", "/pay/v3/notify/" + emulator.DemoMchID, "go run ./cmd/wxkit pay orders"} {
 		if !strings.Contains(r.stdout.String(), want) {
 			t.Errorf("dev banner lacks %q:\n%s", want, r.stdout)
 		}

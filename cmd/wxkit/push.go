@@ -84,9 +84,13 @@ first user.`,
 				return err
 			}
 			if asJSON {
+				// Unescaped, so that the reply's XML reads as XML.
 				enc := json.NewEncoder(m.Stdout)
+				enc.SetEscapeHTML(false)
 				enc.SetIndent("", "  ")
-				enc.Encode(res)
+				if err := enc.Encode(res); err != nil {
+					return err
+				}
 			} else if res.OK() && res.NoReply {
 				// The account answered "success" (or nothing): the user sees
 				// no reply. Say so on stderr so that stdout stays the reply.
@@ -112,7 +116,7 @@ first user.`,
 	f.StringVar(&key, "key", "", "EventKey of --event")
 	f.StringVar(&click, "click", "", "click the menu button with this key (a CLICK event)")
 	f.StringVar(&rawXMLFile, "raw-xml", "", "push this XML file as the message (ToUserName/FromUserName are set by the emulator)")
-	f.BoolVar(&asJSON, "json", false, "print the emulator's whole PushResult as JSON")
+	f.BoolVar(&asJSON, "json", false, "print the emulator's whole PushResult as indented JSON (XML unescaped)")
 	f.DurationVar(&timeout, "timeout", 30*time.Second, "give up after this long (WeChat retries take up to 3 × 5 s)")
 	return cmd
 }

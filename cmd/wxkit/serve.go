@@ -103,7 +103,9 @@ type devOptions struct {
 
 // DevConfig returns the gateway configuration of dev mode: the emulator's
 // demo app (safe mode) with a welcome reply on subscribe, hello → world,
-// and echo by default, the demo Mini Program (DevMiniAppID, wxa_dev.go),
+// and echo by default, a menu whose Demo button opens the demo page
+// (web.demo) and whose clicks are answered, listen's host as its JS-SDK
+// domain (web_dev.go), the demo Mini Program (DevMiniAppID, wxa_dev.go),
 // every WeChat base URL pointing at emulatorURL, and
 // the demo merchant that dev mode wrote beside dbPath (pay_dev.go), when
 // it is there.
@@ -125,6 +127,9 @@ func DevConfig(listen, emulatorURL, dbPath string) (*gateway.Config, error) {
 			},
 		}, devMiniApp()}, // wxa_dev.go
 		Components: []gateway.ComponentConfig{devComponent()}, // component.go
+	}
+	if err := devWeb(cfg, listen); err != nil { // web_dev.go
+		return nil, err
 	}
 	pay, err := loadDevPay(dbPath) // pay_dev.go
 	if err != nil {
@@ -151,7 +156,15 @@ func (m *Main) runDev(ctx context.Context, o devOptions) error {
 		o.dbPath = DevDBFile
 	}
 	logger := gateway.NewLogger(gateway.LogConfig{Level: "info"}, m.Stderr)
-	ecfg := devEmulatorConfig()                                       // wxa_dev.go
+	// public_url (notify and redirect URLs) and the emulator's web
+	// domains need the gateway's real port: resolve a port 0 now.
+	if _, port, err := net.SplitHostPort(o.gatewayAddr); err == nil && port == "0" {
+		if ln, err := net.Listen("tcp", o.gatewayAddr); err == nil {
+			o.gatewayAddr = ln.Addr().String()
+			ln.Close()
+		}
+	}
+	ecfg := devEmulatorConfig(o.gatewayAddr)                          // wxa_dev.go
 	ecfg.Components = append(ecfg.Components, devEmulatorComponent()) // component.go
 	emu, err := emulator.New(ecfg, emulator.WithLogger(logger.With(slog.String("component", "emulator"))))
 	if err != nil {
@@ -171,14 +184,6 @@ func (m *Main) runDev(ctx context.Context, o devOptions) error {
 		esrv.Shutdown(sctx)
 	}()
 
-	// public_url (notify and redirect URLs) needs the real port: resolve
-	// a port 0 now.
-	if _, port, err := net.SplitHostPort(o.gatewayAddr); err == nil && port == "0" {
-		if ln, err := net.Listen("tcp", o.gatewayAddr); err == nil {
-			o.gatewayAddr = ln.Addr().String()
-			ln.Close()
-		}
-	}
 	payDir := filepath.Join(filepath.Dir(o.dbPath), devPayDir)
 	if _, err := writeDevPay(emu, payDir); err != nil { // pay_dev.go
 		return fmt.Errorf("dev mode: writing the demo merchant's keys: %w", err)
@@ -206,7 +211,9 @@ func (m *Main) runDev(ctx context.Context, o devOptions) error {
   gateway   %s   webhook %s/wx/%s, health %s/healthz
   emulator  %s   control API %s/_emulator/apps
   chat      %s/   open in a browser: a WeChat-like page to chat as a simulated user
-  app       %s (safe mode; the emulator's demo credentials)
+  app       %s (safe mode; the emulator's demo credentials); its menu: Demo, Hello, About
+  demo      %s/demo/   the demo page: tap Demo in the chat's menu to sign in,
+            run wx.config and pay ¥0.01 in the emulator's web view (web.demo)
   pay       merchant %s, WeChat Pay v3 (keys and pay: configuration in %s)
             POST %s/pay/orders as a signed-in user (log in: %s/oauth/login),
             pay as the user: POST %s/_emulator/pay/{prepay_id}/pay; notifies at /pay/v3/notify/%s
@@ -215,16 +222,17 @@ func (m *Main) runDev(ctx context.Context, o devOptions) error {
   component %s (Open Platform): authorize the demo app at %s/component/%s/authorize
   database  %s
 
-Try, in another terminal:
-  wxkit push%s --text hello          # prints: world
-  wxkit push%s --event subscribe     # prints the welcome reply
-  wxkit push%s --text 你好            # echoed back
-  wxkit pay orders                   # the WeChat Pay orders and their states
+Try, in another terminal (from the repository's root):
+  go run ./cmd/wxkit push%s --text hello          # prints: world
+  go run ./cmd/wxkit push%s --event subscribe     # prints the welcome reply
+  go run ./cmd/wxkit push%s --click %s     # the Hello button's reply
+  go run ./cmd/wxkit push%s --text 你好            # echoed back
+  go run ./cmd/wxkit pay orders                   # the WeChat Pay orders and their states
 Stop with Ctrl-C.
-`, g.URL(), g.URL(), appID, g.URL(), emuURL, emuURL, emuURL, appID,
+`, g.URL(), g.URL(), appID, g.URL(), emuURL, emuURL, emuURL, appID, g.URL(),
 			emulator.DemoMchID, payAbs, g.URL(), g.URL(), emuURL, emulator.DemoMchID,
 			DevMiniAppID, emuURL, DevMiniAppID, g.URL(), DevMiniAppID,
-			DevComponentAppID, g.URL(), DevComponentAppID, dbAbs, pushFlag, pushFlag, pushFlag)
+			DevComponentAppID, g.URL(), DevComponentAppID, dbAbs, pushFlag, pushFlag, pushFlag, DevClickHello, pushFlag)
 		if m.Ready != nil {
 			m.Ready(g.URL(), emuURL)
 		}

@@ -18,9 +18,14 @@ const devMiniSecret = "fedcba9876543210fedcba9876543210"
 // devEmulatorConfig is the emulator's configuration in dev mode: its
 // default (the demo Official Account and merchant) plus the demo Mini
 // Program, whose users have realistic openids derived from its AppID, and
-// the merchant bound to both apps.
-func devEmulatorConfig() emulator.Config {
+// the merchant bound to both apps. The demo account's OAuth domains
+// (网页授权域名) and JS-safe domains (js_domains) are gatewayHost
+// (host:port), so that the gateway's web login and the demo page's
+// wx.config succeed.
+func devEmulatorConfig(gatewayHost string) emulator.Config {
 	cfg := emulator.DefaultConfig()
+	cfg.Apps[0].OAuth.Domains = []string{gatewayHost}
+	cfg.Apps[0].JSDomains = []string{gatewayHost}
 	cfg.Apps = append(cfg.Apps, emulator.AppConfig{
 		AppID:  DevMiniAppID,
 		Type:   emulator.AppTypeMiniProgram,

@@ -330,21 +330,30 @@
 
   // ---------- the conversation ----------
 
+  // parseXML parses xml as an XML document, or returns null when it is
+  // not one. Bodies such as "success" or "" (no reply) are never handed to
+  // DOMParser: its parser-error document carries inline styles, which the
+  // page's Content-Security-Policy refuses with a console error.
+  function parseXML(xml) {
+    if (typeof xml !== 'string' || !/^\s*</.test(xml)) return null;
+    const doc = new DOMParser().parseFromString(xml, 'application/xml');
+    if (doc.getElementsByTagName('parsererror').length) return null;
+    return doc;
+  }
+
   // xmlFields reads the text elements of a pushed message's XML.
   function xmlFields(xml) {
     const out = {};
-    if (!xml) return out;
-    const doc = new DOMParser().parseFromString(xml, 'application/xml');
-    if (doc.getElementsByTagName('parsererror').length) return out;
+    const doc = parseXML(xml);
+    if (!doc) return out;
     for (const n of Array.from(doc.documentElement.children)) out[n.tagName] = n.textContent;
     return out;
   }
 
   // xmlAll returns the text of every element named tag in xml, at any depth.
   function xmlAll(xml, tag) {
-    if (!xml) return [];
-    const doc = new DOMParser().parseFromString(xml, 'application/xml');
-    if (doc.getElementsByTagName('parsererror').length) return [];
+    const doc = parseXML(xml);
+    if (!doc) return [];
     return Array.from(doc.getElementsByTagName(tag)).map((n) => n.textContent);
   }
 
@@ -1259,8 +1268,8 @@
   // prettyXML indents a WeChat XML document for reading (text only).
   function prettyXML(xml) {
     if (!xml) return '';
-    const doc = new DOMParser().parseFromString(xml, 'application/xml');
-    if (doc.getElementsByTagName('parsererror').length) return xml;
+    const doc = parseXML(xml);
+    if (!doc) return xml; // "success", JSON, or not well-formed: shown as it is
     const out = [];
     const walk = (n, depth) => {
       const pad = '  '.repeat(depth);
