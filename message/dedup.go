@@ -12,7 +12,11 @@ import (
 //   - "info:<AppID>:<CreateTime>:<InfoType>" for Open Platform pushes,
 //     with ":<AuthorizerAppid>" when the push names an authorizer (two
 //     accounts authorizing in the same second are two pushes);
-//   - "evt:<FromUserName>:<CreateTime>:<Event>" otherwise.
+//   - "evt:<FromUserName>:<CreateTime>:<Event>" otherwise, with
+//     ":<EventKey>" when the event has one. WeChat's docs name
+//     FromUserName + CreateTime; a retry repeats every field, so the
+//     EventKey changes nothing for retries, while two menu taps of one
+//     user within a second (two keys) stay two events.
 //
 // WeChat docs: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
 func (m *Message) DedupKey() string {
@@ -35,13 +39,17 @@ func (m *Message) DedupKey() string {
 			b = append(b, m.AuthorizerAppID...)
 		}
 	default:
-		b = make([]byte, 0, 8+len(m.FromUserName)+20+len(m.Event))
+		b = make([]byte, 0, 9+len(m.FromUserName)+20+len(m.Event)+len(m.EventKey))
 		b = append(b, "evt:"...)
 		b = append(b, m.FromUserName...)
 		b = append(b, ':')
 		b = strconv.AppendInt(b, m.CreateTime, 10)
 		b = append(b, ':')
 		b = append(b, m.Event...)
+		if m.EventKey != "" {
+			b = append(b, ':')
+			b = append(b, m.EventKey...)
+		}
 	}
 	return string(b)
 }

@@ -28,7 +28,7 @@ func ExampleParse() {
 	// Output:
 	// event scancode_push 6 qrcode
 	// NewField kept
-	// 1 evt:oUser:1348831860:scancode_push
+	// 1 evt:oUser:1348831860:scancode_push:6
 }
 
 func ExampleAppendReply() {

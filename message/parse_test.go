@@ -520,6 +520,7 @@ func TestDedupKey(t *testing.T) {
 	}{
 		{"message", Message{MsgID: 1234567890123456, FromUserName: "u", CreateTime: 1, Event: "x"}, "msg:1234567890123456"},
 		{"event", Message{FromUserName: "oUser", CreateTime: 1348831860, MsgType: MsgTypeEvent, Event: EventTypeSubscribe}, "evt:oUser:1348831860:subscribe"},
+		{"event with key", Message{FromUserName: "oUser", CreateTime: 1348831860, MsgType: MsgTypeEvent, Event: EventTypeClick, EventKey: "DEMO_HELLO"}, "evt:oUser:1348831860:CLICK:DEMO_HELLO"},
 		{"info", Message{AppID: "wxComp", CreateTime: 1413192605, InfoType: InfoTypeComponentVerifyTicket}, "info:wxComp:1413192605:component_verify_ticket"},
 		{"info with authorizer", Message{AppID: "wxComp", CreateTime: 1413192605, InfoType: InfoTypeAuthorized, AuthorizerAppID: "wxAuth"}, "info:wxComp:1413192605:authorized:wxAuth"},
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -183,6 +185,40 @@ func TestDedupSequential(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestDedupTwoTapsInOneSecond: two menu taps of one user in the same
+// second (same FromUserName, CreateTime and Event, two EventKeys) are two
+// events, each answered by its own handler run; the corpus click repeated
+// is still one.
+func TestDedupTwoTapsInOneSecond(t *testing.T) {
+	click := string(corpusMessages(t)["event_click"])
+	m, err := message.Parse([]byte(click))
+	if err != nil || m.EventKey == "" {
+		t.Fatalf("corpus event_click: %v, EventKey %q", err, m.EventKey)
+	}
+	other := strings.Replace(click, m.EventKey, m.EventKey+"_OTHER", 1)
+	var keys []string
+	var mu sync.Mutex
+	s := &webhook.Server{
+		Token: testToken, AppID: testAppID, EncodingAESKey: testAESKey, Mode: webhook.ModeSafe,
+		Dedup: new(webhook.MemoryDedup),
+		Handler: webhook.HandlerFunc(func(ctx context.Context, m *message.Message) (message.Reply, error) {
+			mu.Lock()
+			keys = append(keys, m.EventKey)
+			mu.Unlock()
+			return &message.Text{Content: m.EventKey}, nil
+		}),
+	}
+	for _, body := range []string{click, other, click} {
+		w := serve(s, webhooktest.NewEncryptedRequest(testToken, testAESKey, testAppID, []byte(body), webhook.ModeSafe, nil))
+		if w.Code != http.StatusOK {
+			t.Fatalf("push answered %d %q", w.Code, w.Body)
+		}
+	}
+	if want := []string{m.EventKey, m.EventKey + "_OTHER"}; !slices.Equal(keys, want) {
+		t.Errorf("handler ran for keys %q, want %q", keys, want)
 	}
 }
 
