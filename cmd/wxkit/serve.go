@@ -225,9 +225,9 @@ func (m *Main) runDev(ctx context.Context, o devOptions) error {
 Try, in another terminal (from the repository's root):
   go run ./cmd/wxkit push%s --text hello          # prints: world
   go run ./cmd/wxkit push%s --event subscribe     # prints the welcome reply
-  go run ./cmd/wxkit push%s --click %s     # the Hello button's reply
-  go run ./cmd/wxkit push%s --text 你好            # echoed back
-  go run ./cmd/wxkit pay orders                   # the WeChat Pay orders and their states
+  go run ./cmd/wxkit push%s --click %s    # the Hello button's reply
+  go run ./cmd/wxkit push%s --text 你好           # echoed back
+  go run ./cmd/wxkit pay orders                 # the WeChat Pay orders and their states
 Stop with Ctrl-C.
 `, g.URL(), g.URL(), appID, g.URL(), emuURL, emuURL, emuURL, appID, g.URL(),
 			emulator.DemoMchID, payAbs, g.URL(), g.URL(), emuURL, emulator.DemoMchID,
