@@ -247,7 +247,7 @@ func (f *browserFixture) report(t *testing.T, kind string) map[string]any {
 // tab: chromedp does not follow the frames of a second tab's pages.
 func (f *browserFixture) tab(t *testing.T) context.Context {
 	t.Helper()
-	run(t, f.ctx, chromedp.Navigate("about:blank"))
+	browsertest.Run(t, f.ctx, chromedp.Navigate("about:blank"))
 	for len(f.reports) > 0 { // what an earlier subtest's pages left
 		<-f.reports
 	}
@@ -278,21 +278,6 @@ func (f *browserFixture) webviewURL(openID, page string) string {
 	return f.emu.URL + "/_emulator/webview?" + url.Values{"appid": {testAppID}, "openid": {openID}, "url": {page}}.Encode()
 }
 
-// run runs actions in ctx, failing t on error.
-func run(t *testing.T, ctx context.Context, actions ...chromedp.Action) {
-	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	if err := chromedp.Run(tctx, actions...); err != nil {
-		// Say what the phone showed.
-		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		var screen string
-		_ = chromedp.Run(dctx, chromedp.Evaluate(`document.getElementById('screen') ? document.getElementById('screen').outerHTML.slice(0, 4000) : document.documentElement.outerHTML.slice(0, 4000)`, &screen))
-		t.Fatalf("%v; the phone showed:\n%s", err, screen)
-	}
-}
-
 // shot saves a screenshot of sel as docs/screenshots/name.png when
 // -update-screenshots is set.
 func shot(t *testing.T, ctx context.Context, name, sel string) {
@@ -302,11 +287,11 @@ func shot(t *testing.T, ctx context.Context, name, sel string) {
 	}
 	var buf []byte
 	// Let fonts and transitions settle.
-	run(t, ctx, chromedp.Sleep(300*time.Millisecond))
+	browsertest.Run(t, ctx, chromedp.Sleep(300*time.Millisecond))
 	if sel == "" {
-		run(t, ctx, chromedp.FullScreenshot(&buf, 100))
+		browsertest.Run(t, ctx, chromedp.FullScreenshot(&buf, 100))
 	} else {
-		run(t, ctx, chromedp.Screenshot(sel, &buf, chromedp.ByQuery))
+		browsertest.Run(t, ctx, chromedp.Screenshot(sel, &buf, chromedp.ByQuery))
 	}
 	p := filepath.Join("..", "docs", "screenshots", name+".png")
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -330,7 +315,7 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("hello world", func(t *testing.T) {
 		ctx := f.tab(t)
-		run(t, ctx,
+		browsertest.Run(t, ctx,
 			chromedp.Navigate(f.emu.URL+"/ui/#"+testAppID+"/"+testOpenID),
 			chromedp.WaitVisible(".footer .input", chromedp.ByQuery),
 			chromedp.SendKeys(".footer .input", "hello\r", chromedp.ByQuery),
@@ -349,12 +334,12 @@ func TestBrowser(t *testing.T) {
 		t.Cleanup(func() { call(t, f.e, "GET", "/cgi-bin/menu/delete?access_token="+tok.AccessToken, "") })
 		ctx := f.tab(t)
 		var title string
-		run(t, ctx,
+		browsertest.Run(t, ctx,
 			chromedp.Navigate(f.emu.URL+"/ui/#"+testAppID+"/"+testOpenID),
 			chromedp.WaitVisible(`//button[contains(@class,"mbtn")]/span[text()="活动"]`),
 		)
 		shot(t, ctx, "menu", ".phone")
-		run(t, ctx, chromedp.Click(`//button[contains(@class,"mbtn")]/span[text()="活动"]`))
+		browsertest.Run(t, ctx, chromedp.Click(`//button[contains(@class,"mbtn")]/span[text()="活动"]`))
 		if got := f.report(t, "ready"); got == nil {
 			t.Fatal("no ready")
 		}
@@ -362,7 +347,7 @@ func TestBrowser(t *testing.T) {
 		if loc["errMsg"] != "getLocation:ok" || loc["latitude"] == nil || loc["longitude"] == nil {
 			t.Errorf("getLocation = %v, want getLocation:ok with latitude and longitude", loc)
 		}
-		run(t, ctx, chromedp.Poll(`document.getElementById('wv-title').textContent === '活动页'`, nil),
+		browsertest.Run(t, ctx, chromedp.Poll(`document.getElementById('wv-title').textContent === '活动页'`, nil),
 			chromedp.Text("#wv-title", &title, chromedp.ByQuery))
 		shot(t, ctx, "webview", ".phone")
 		// The tap is pushed to the account as a VIEW event.
@@ -383,11 +368,11 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("wx.config", func(t *testing.T) {
 		ctx := f.tab(t)
-		run(t, ctx, chromedp.Navigate(f.webviewURL(testOpenID, f.site.URL+"/page")))
+		browsertest.Run(t, ctx, chromedp.Navigate(f.webviewURL(testOpenID, f.site.URL+"/page")))
 		f.report(t, "ready")
 		f.report(t, "location")
 
-		run(t, ctx, chromedp.Navigate(f.webviewURL(testOpenID, f.site.URL+"/page?sig=tampered")))
+		browsertest.Run(t, ctx, chromedp.Navigate(f.webviewURL(testOpenID, f.site.URL+"/page?sig=tampered")))
 		if got := f.report(t, "error"); got["errMsg"] != JSAPIConfigInvalidSignature {
 			t.Errorf("tampered signature: wx.error got %v, want %s", got, JSAPIConfigInvalidSignature)
 		}
@@ -399,7 +384,7 @@ func TestBrowser(t *testing.T) {
 
 		// localhost is not among the JS-safe domains (the push URL's host, 127.0.0.1:port).
 		other := strings.Replace(f.site.URL, "127.0.0.1", "localhost", 1) + "/page"
-		run(t, ctx, chromedp.Navigate(f.webviewURL(testOpenID, other)))
+		browsertest.Run(t, ctx, chromedp.Navigate(f.webviewURL(testOpenID, other)))
 		if got := f.report(t, "error"); got["errMsg"] != JSAPIConfigInvalidDomain {
 			t.Errorf("page on localhost: wx.error got %v, want %s", got, JSAPIConfigInvalidDomain)
 		}
@@ -414,12 +399,12 @@ func TestBrowser(t *testing.T) {
 			t.Skip("set WXKIT_WEIXIN_JS_SDK to the npm weixin-js-sdk's index.js to run this test")
 		}
 		ctx := f.tab(t)
-		run(t, ctx, chromedp.Navigate(f.webviewURL(testOpenID, f.site.URL+"/page?npm=1")))
+		browsertest.Run(t, ctx, chromedp.Navigate(f.webviewURL(testOpenID, f.site.URL+"/page?npm=1")))
 		f.report(t, "ready")
 		if got := f.report(t, "location"); got["errMsg"] != "getLocation:ok" || got["latitude"] == nil {
 			t.Errorf("npm getLocation = %v, want getLocation:ok", got)
 		}
-		run(t, ctx, chromedp.Navigate(f.webviewURL(testOpenID, f.site.URL+"/page?npm=1&sig=tampered")))
+		browsertest.Run(t, ctx, chromedp.Navigate(f.webviewURL(testOpenID, f.site.URL+"/page?npm=1&sig=tampered")))
 		if got := f.report(t, "error"); got["errMsg"] != JSAPIConfigInvalidSignature {
 			t.Errorf("npm, tampered signature: wx.error got %v, want %s", got, JSAPIConfigInvalidSignature)
 		}
@@ -433,9 +418,9 @@ func TestBrowser(t *testing.T) {
 		pays.mu.Lock()
 		pays.m["npm"] = &pagePay{Params: p}
 		pays.mu.Unlock()
-		run(t, ctx, chromedp.Navigate(f.webviewURL(testOpenID, f.site.URL+"/page?npm=1&pay=npm")))
+		browsertest.Run(t, ctx, chromedp.Navigate(f.webviewURL(testOpenID, f.site.URL+"/page?npm=1&pay=npm")))
 		f.report(t, "ready")
-		run(t, ctx, chromedp.Click(".pay-confirm", chromedp.ByQuery), chromedp.Click(".pay-finish", chromedp.ByQuery))
+		browsertest.Run(t, ctx, chromedp.Click(".pay-confirm", chromedp.ByQuery), chromedp.Click(".pay-finish", chromedp.ByQuery))
 		if got := f.report(t, "pay"); got["errMsg"] != "chooseWXPay:ok" {
 			t.Errorf("npm chooseWXPay = %v, want chooseWXPay:ok", got)
 		}
@@ -445,32 +430,32 @@ func TestBrowser(t *testing.T) {
 		ctx := f.tab(t)
 		second := users[1].OpenID
 		// snsapi_base: silent, as the phone's user (the second of three).
-		run(t, ctx, chromedp.Navigate(f.webviewURL(second, f.site.URL+"/login?scope=snsapi_base")))
+		browsertest.Run(t, ctx, chromedp.Navigate(f.webviewURL(second, f.site.URL+"/login?scope=snsapi_base")))
 		if got := f.report(t, "oauth"); got["openid"] != second || got["scope"] != "snsapi_base" || got["state"] != "st1" {
 			t.Errorf("snsapi_base in the web view landed with %v, want openid %s", got, second)
 		}
 		// snsapi_userinfo: the consent page, then 允许.
 		third := users[2].OpenID
-		run(t, ctx, chromedp.Navigate(f.webviewURL(third, f.site.URL+"/login?scope=snsapi_userinfo")))
-		run(t, ctx,
+		browsertest.Run(t, ctx, chromedp.Navigate(f.webviewURL(third, f.site.URL+"/login?scope=snsapi_userinfo")))
+		browsertest.Run(t, ctx,
 			chromedp.Poll(frameJS(`!!d.querySelector('button.allow')`), nil),
 		)
 		var offered []string
-		run(t, ctx, chromedp.Evaluate(frameJS(`Array.from(d.querySelectorAll('input[name=openid]')).map(i => i.value)`), &offered))
+		browsertest.Run(t, ctx, chromedp.Evaluate(frameJS(`Array.from(d.querySelectorAll('input[name=openid]')).map(i => i.value)`), &offered))
 		if len(offered) != 1 || offered[0] != third {
 			t.Errorf("consent page offers %v, want only the web view's user %s", offered, third)
 		}
 		shot(t, ctx, "oauth-consent", ".phone")
-		run(t, ctx, chromedp.Evaluate(frameJS(`d.querySelector('button.allow').click() || true`), nil))
+		browsertest.Run(t, ctx, chromedp.Evaluate(frameJS(`d.querySelector('button.allow').click() || true`), nil))
 		if got := f.report(t, "oauth"); got["openid"] != third || got["scope"] != "snsapi_userinfo" {
 			t.Errorf("snsapi_userinfo landed with %v, want openid %s", got, third)
 		}
 		var title string
-		run(t, ctx, chromedp.Poll(`document.getElementById('wv-title').textContent === '已登录'`, nil),
+		browsertest.Run(t, ctx, chromedp.Poll(`document.getElementById('wv-title').textContent === '已登录'`, nil),
 			chromedp.Text("#wv-title", &title, chromedp.ByQuery))
 
 		// A redirect_uri off the OAuth domains: the platform's 10003 page.
-		run(t, ctx,
+		browsertest.Run(t, ctx,
 			chromedp.Navigate(f.webviewURL(testOpenID, f.site.URL+"/login?scope=snsapi_base&bad=1")),
 			chromedp.Poll(frameJS(`d.body.textContent.includes('redirect_uri域名与后台配置不一致') && d.body.textContent.includes('10003')`), nil),
 		)
@@ -501,10 +486,10 @@ func TestBrowser(t *testing.T) {
 	t.Run("pay v2 MD5 confirm", func(t *testing.T) {
 		ctx := f.tab(t)
 		prepay := f.unifiedOrder("BROWSER-V2-1", 1, nil)
-		run(t, ctx, chromedp.Navigate(payPage(t, "v2ok", &pagePay{Params: v2Params(prepay, "MD5")})))
+		browsertest.Run(t, ctx, chromedp.Navigate(payPage(t, "v2ok", &pagePay{Params: v2Params(prepay, "MD5")})))
 		f.report(t, "ready")
 		var merchant, amount string
-		run(t, ctx,
+		browsertest.Run(t, ctx,
 			chromedp.WaitVisible(".pay-confirm", chromedp.ByQuery),
 			chromedp.Text(".sheet .pay-merchant", &merchant, chromedp.ByQuery),
 			chromedp.Text(".sheet .pay-amount", &amount, chromedp.ByQuery),
@@ -513,9 +498,9 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("pay sheet shows %q %q, want 测试商户 ¥0.01", merchant, amount)
 		}
 		shot(t, ctx, "pay-sheet", ".phone")
-		run(t, ctx, chromedp.Click(".pay-confirm", chromedp.ByQuery), chromedp.WaitVisible(".pay-finish", chromedp.ByQuery))
+		browsertest.Run(t, ctx, chromedp.Click(".pay-confirm", chromedp.ByQuery), chromedp.WaitVisible(".pay-finish", chromedp.ByQuery))
 		shot(t, ctx, "pay-success", ".phone")
-		run(t, ctx, chromedp.Click(".pay-finish", chromedp.ByQuery))
+		browsertest.Run(t, ctx, chromedp.Click(".pay-finish", chromedp.ByQuery))
 		if got := f.report(t, "pay"); got["errMsg"] != "chooseWXPay:ok" {
 			t.Errorf("chooseWXPay = %v, want chooseWXPay:ok", got)
 		}
@@ -531,9 +516,9 @@ func TestBrowser(t *testing.T) {
 	t.Run("pay v2 HMAC-SHA256 cancel", func(t *testing.T) {
 		ctx := f.tab(t)
 		prepay := f.unifiedOrder("BROWSER-V2-2", 250, map[string]string{"sign_type": "HMAC-SHA256"})
-		run(t, ctx, chromedp.Navigate(payPage(t, "v2cancel", &pagePay{Params: v2Params(prepay, "HMAC-SHA256")})))
+		browsertest.Run(t, ctx, chromedp.Navigate(payPage(t, "v2cancel", &pagePay{Params: v2Params(prepay, "HMAC-SHA256")})))
 		f.report(t, "ready")
-		run(t, ctx, chromedp.WaitVisible(".pay-confirm", chromedp.ByQuery), chromedp.Click(".sheet .sh-close", chromedp.ByQuery))
+		browsertest.Run(t, ctx, chromedp.WaitVisible(".pay-confirm", chromedp.ByQuery), chromedp.Click(".sheet .sh-close", chromedp.ByQuery))
 		if got := f.report(t, "pay"); got["errMsg"] != "chooseWXPay:cancel" {
 			t.Errorf("chooseWXPay = %v, want chooseWXPay:cancel", got)
 		}
@@ -547,15 +532,15 @@ func TestBrowser(t *testing.T) {
 		prepay := f.unifiedOrder("BROWSER-V2-3", 1, nil)
 		p := v2Params(prepay, "MD5")
 		p["paySign"] = strings.Repeat("A", 32)
-		run(t, ctx, chromedp.Navigate(payPage(t, "v2bad", &pagePay{Params: p})))
+		browsertest.Run(t, ctx, chromedp.Navigate(payPage(t, "v2bad", &pagePay{Params: p})))
 		f.report(t, "ready")
 		var text string
-		run(t, ctx, chromedp.WaitVisible("#dialog", chromedp.ByQuery), chromedp.Text("#dialog-text", &text, chromedp.ByQuery))
+		browsertest.Run(t, ctx, chromedp.WaitVisible("#dialog", chromedp.ByQuery), chromedp.Text("#dialog-text", &text, chromedp.ByQuery))
 		if text != "支付验证签名失败" {
 			t.Errorf("dialog says %q, want 支付验证签名失败", text)
 		}
 		shot(t, ctx, "pay-bad-sign", ".phone")
-		run(t, ctx, chromedp.Click("#dialog-ok", chromedp.ByQuery))
+		browsertest.Run(t, ctx, chromedp.Click("#dialog-ok", chromedp.ByQuery))
 		if got := f.report(t, "pay"); got["errMsg"] != "chooseWXPay:fail" {
 			t.Errorf("chooseWXPay = %v, want chooseWXPay:fail", got)
 		}
@@ -567,9 +552,9 @@ func TestBrowser(t *testing.T) {
 	t.Run("pay v3 WeixinJSBridge", func(t *testing.T) {
 		ctx := f.tab(t)
 		prepay := f.prepayV3("BROWSER-V3-1", 1)
-		run(t, ctx, chromedp.Navigate(payPage(t, "v3ok", &pagePay{Bridge: true, Params: jsapiPayParams(t, f.mk, testAppID, prepay)})))
+		browsertest.Run(t, ctx, chromedp.Navigate(payPage(t, "v3ok", &pagePay{Bridge: true, Params: jsapiPayParams(t, f.mk, testAppID, prepay)})))
 		f.report(t, "ready")
-		run(t, ctx, chromedp.Click(".pay-confirm", chromedp.ByQuery), chromedp.Click(".pay-finish", chromedp.ByQuery))
+		browsertest.Run(t, ctx, chromedp.Click(".pay-confirm", chromedp.ByQuery), chromedp.Click(".pay-finish", chromedp.ByQuery))
 		if got := f.report(t, "pay"); got["err_msg"] != "get_brand_wcpay_request:ok" {
 			t.Errorf("getBrandWCPayRequest = %v, want get_brand_wcpay_request:ok", got)
 		}
@@ -579,9 +564,9 @@ func TestBrowser(t *testing.T) {
 
 		// Signed with another key: the sheet does not open.
 		prepay = f.prepayV3("BROWSER-V3-2", 1)
-		run(t, ctx, chromedp.Navigate(payPage(t, "v3bad", &pagePay{Bridge: true, Params: jsapiPayParams(t, testRSAKeys()[1], testAppID, prepay)})))
+		browsertest.Run(t, ctx, chromedp.Navigate(payPage(t, "v3bad", &pagePay{Bridge: true, Params: jsapiPayParams(t, testRSAKeys()[1], testAppID, prepay)})))
 		f.report(t, "ready")
-		run(t, ctx, chromedp.WaitVisible("#dialog", chromedp.ByQuery), chromedp.Click("#dialog-ok", chromedp.ByQuery))
+		browsertest.Run(t, ctx, chromedp.WaitVisible("#dialog", chromedp.ByQuery), chromedp.Click("#dialog-ok", chromedp.ByQuery))
 		if got := f.report(t, "pay"); got["err_msg"] != "get_brand_wcpay_request:fail" {
 			t.Errorf("getBrandWCPayRequest with a bad paySign = %v, want get_brand_wcpay_request:fail", got)
 		}
@@ -596,7 +581,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("success reply logs no console error", func(t *testing.T) {
 		ctx := f.tab(t)
 		errs := browsertest.WatchConsole(ctx)
-		run(t, ctx,
+		browsertest.Run(t, ctx,
 			chromedp.Navigate(f.emu.URL+"/ui/#"+testAppID+"/"+testOpenID),
 			chromedp.WaitVisible(".footer .input", chromedp.ByQuery),
 			chromedp.SendKeys(".footer .input", "no reply please\r", chromedp.ByQuery),
@@ -626,12 +611,12 @@ func TestBrowserComponentAuthorization(t *testing.T) {
 	}))
 	t.Cleanup(cb.Close)
 
-	run(t, ctx,
+	browsertest.Run(t, ctx,
 		chromedp.Navigate(env.emu.URL+loginPage(pre, cb.URL+"/callback")),
 		chromedp.WaitVisible(`//label[contains(@class,"account")][.//span[contains(text(),"`+testAppID+`")]]`),
 	)
 	shot(t, ctx, "component-authorize", "")
-	run(t, ctx,
+	browsertest.Run(t, ctx,
 		chromedp.Click(`//label[contains(@class,"account")][.//span[contains(text(),"`+testAppID+`")]]`),
 		chromedp.Click(`button.allow`, chromedp.ByQuery),
 		chromedp.WaitVisible("#done", chromedp.ByQuery),

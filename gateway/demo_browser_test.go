@@ -56,11 +56,11 @@ func TestBrowserDemo(t *testing.T) {
 
 			// Sign in: /api/me is 401, the page goes to /oauth/login, the
 			// consent page asks, 允许.
-			demoRun(t, ctx, chromedp.Navigate(link), chromedp.Poll(emuFrameJS(`!!d.querySelector('button.allow')`), nil))
+			browsertest.Run(t, ctx, chromedp.Navigate(link), chromedp.Poll(emuFrameJS(`!!d.querySelector('button.allow')`), nil))
 			if screenshots {
 				demoShot(t, ctx, "demo-signin")
 			}
-			demoRun(t, ctx, chromedp.Evaluate(emuFrameJS(`d.querySelector('button.allow').click() || true`), nil))
+			browsertest.Run(t, ctx, chromedp.Evaluate(emuFrameJS(`d.querySelector('button.allow').click() || true`), nil))
 			if got := inDemo(t, ctx, `document.getElementById('nickname') && document.getElementById('nickname').textContent`); got != user.Nickname {
 				t.Errorf("the page shows the nickname %q, want %q", got, user.Nickname)
 			}
@@ -73,13 +73,13 @@ func TestBrowserDemo(t *testing.T) {
 
 			// Pay: the pay sheet of the phone, 确认支付, 完成.
 			inDemo(t, ctx, `document.getElementById('pay').click() || 'clicked'`)
-			demoRun(t, ctx, chromedp.WaitVisible(".pay-confirm", chromedp.ByQuery))
+			browsertest.Run(t, ctx, chromedp.WaitVisible(".pay-confirm", chromedp.ByQuery))
 			var amount string
-			demoRun(t, ctx, chromedp.Text(".sheet .pay-amount", &amount, chromedp.ByQuery))
+			browsertest.Run(t, ctx, chromedp.Text(".sheet .pay-amount", &amount, chromedp.ByQuery))
 			if amount != "¥0.01" {
 				t.Errorf("the pay sheet shows %q, want ¥0.01", amount)
 			}
-			demoRun(t, ctx, chromedp.Click(".pay-confirm", chromedp.ByQuery), chromedp.Click(".pay-finish", chromedp.ByQuery))
+			browsertest.Run(t, ctx, chromedp.Click(".pay-confirm", chromedp.ByQuery), chromedp.Click(".pay-finish", chromedp.ByQuery))
 			if got := inDemo(t, ctx, `(s => s === 'SUCCESS' ? s : '')(document.getElementById('state').textContent)`); got != "SUCCESS" {
 				t.Errorf("the page shows the state %q, want SUCCESS", got)
 			}
@@ -96,7 +96,7 @@ func TestBrowserDemo(t *testing.T) {
 
 			// Pay again and cancel: the order stays NOTPAY.
 			inDemo(t, ctx, `!document.getElementById('pay').disabled && (document.getElementById('pay').click() || 'clicked')`)
-			demoRun(t, ctx, chromedp.WaitVisible(".pay-confirm", chromedp.ByQuery), chromedp.Click(".sheet .sh-close", chromedp.ByQuery))
+			browsertest.Run(t, ctx, chromedp.WaitVisible(".pay-confirm", chromedp.ByQuery), chromedp.Click(".sheet .sh-close", chromedp.ByQuery))
 			cancelled := inDemo(t, ctx, `(s => s.startsWith('Cancelled:') ? document.getElementById('out-trade-no').textContent : '')(document.getElementById('pay-status').textContent)`)
 			if cancelled == no {
 				t.Fatalf("the page shows the paid order %s after the second payment", no)
@@ -121,20 +121,6 @@ func TestBrowserDemo(t *testing.T) {
 				t.Errorf("console errors (CSP violations, exceptions):\n%s", strings.Join(errs, "\n"))
 			}
 		})
-	}
-}
-
-// demoRun runs actions, failing t with what the phone showed.
-func demoRun(t *testing.T, ctx context.Context, actions ...chromedp.Action) {
-	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	if err := chromedp.Run(tctx, actions...); err != nil {
-		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		var screen string
-		_ = chromedp.Run(dctx, chromedp.Evaluate(`document.getElementById('screen') ? document.getElementById('screen').outerHTML.slice(0, 4000) : ''`, &screen))
-		t.Fatalf("%v; the phone showed:\n%s", err, screen)
 	}
 }
 
@@ -182,7 +168,7 @@ func inDemo(t *testing.T, ctx context.Context, expr string) string {
 func demoShot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	var buf []byte
-	demoRun(t, ctx, chromedp.Sleep(300*time.Millisecond), // fonts and transitions
+	browsertest.Run(t, ctx, chromedp.Sleep(300*time.Millisecond), // fonts and transitions
 		chromedp.Screenshot(".phone", &buf, chromedp.ByQuery))
 	p := filepath.Join("..", "docs", "screenshots", name+".png")
 	if err := os.WriteFile(p, buf, 0o644); err != nil {
