@@ -154,9 +154,7 @@ func (e *Emulator) serveKfHeadImg(w http.ResponseWriter, r *http.Request) {
 		}
 		a.mu.Unlock()
 		if img != nil {
-			w.Header().Set("Content-Type", img.contentType)
-			w.Header().Set("Cache-Control", "max-age=86400")
-			_, _ = w.Write(img.data)
+			writeImage(w, img.contentType, img.data)
 			return
 		}
 	}

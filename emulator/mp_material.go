@@ -95,9 +95,7 @@ func (e *Emulator) serveMmbizImage(w http.ResponseWriter, r *http.Request) {
 		m := mediaOf(a).imgs[key]
 		a.mu.Unlock()
 		if m != nil {
-			w.Header().Set("Content-Type", m.contentType)
-			w.Header().Set("Cache-Control", "max-age=86400")
-			_, _ = w.Write(m.data)
+			writeImage(w, m.contentType, m.data)
 			return
 		}
 	}
@@ -182,4 +180,12 @@ func (e *Emulator) serveMaterialVideo(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.NotFound(w, r)
+}
+
+// writeImage answers an image the emulator hosts (mmbiz.qpic.cn's part),
+// cached for a day as the CDN does.
+func writeImage(w http.ResponseWriter, contentType string, data []byte) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Cache-Control", "max-age=86400")
+	_, _ = w.Write(data)
 }
