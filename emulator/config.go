@@ -142,14 +142,16 @@ type OAuthConfig struct {
 
 // UserConfig is one WeChat user as seen by one account.
 type UserConfig struct {
-	OpenID     string `yaml:"openid" json:"openid"`
-	UnionID    string `yaml:"unionid" json:"unionid,omitempty"`
-	Nickname   string `yaml:"nickname" json:"nickname"`
-	Sex        int    `yaml:"sex" json:"sex"` // 0 unknown, 1 male, 2 female
-	City       string `yaml:"city" json:"city,omitempty"`
-	Province   string `yaml:"province" json:"province,omitempty"`
-	Country    string `yaml:"country" json:"country,omitempty"`
-	Language   string `yaml:"language" json:"language,omitempty"`
+	OpenID   string `yaml:"openid" json:"openid"`
+	UnionID  string `yaml:"unionid" json:"unionid,omitempty"`
+	Nickname string `yaml:"nickname" json:"nickname"`
+	Sex      int    `yaml:"sex" json:"sex"` // 0 unknown, 1 male, 2 female
+	City     string `yaml:"city" json:"city,omitempty"`
+	Province string `yaml:"province" json:"province,omitempty"`
+	Country  string `yaml:"country" json:"country,omitempty"`
+	Language string `yaml:"language" json:"language,omitempty"`
+	// HeadImgURL is the user's head image; when empty sns/userinfo answers
+	// the emulator's drawn avatar, /mmopen/vi_32/<openid>/132.
 	HeadImgURL string `yaml:"headimgurl" json:"headimgurl,omitempty"`
 	// Subscribed tells whether the user follows the account; nil means true.
 	Subscribed *bool `yaml:"subscribed" json:"subscribed,omitempty"`

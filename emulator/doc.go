@@ -99,6 +99,8 @@
 //	     /customservice/…                customer-service accounts and sessions (kf_create_session,
 //	                                     kf_close_session pushed), head images (uploadheadimg)
 //	GET  /mmbiz/…                        the head images of customer-service accounts (kf_headimgurl)
+//	GET  /mmopen/vi_32/<openid>/<size>   a drawn head image (PNG; 0, 46, 64, 96, 132) for users without
+//	                                     a configured headimgurl: the one sns/userinfo answers
 //	POST /cgi-bin/shorturl               retired by the platform: 45103 This API has been unsupported
 //	POST /cgi-bin/openapi/quota/get, /cgi-bin/clear_quota, /cgi-bin/openapi/rid/get
 //	                                     daily quotas counted per app and API (45009 when used up),

@@ -254,7 +254,7 @@ func (e *Emulator) serveSNSUserInfo(w http.ResponseWriter, r *http.Request) {
 	if u != nil {
 		reply = snsUserInfoReply{
 			OpenID: u.OpenID, Nickname: u.Nickname, Sex: u.Sex, Province: u.Province, City: u.City,
-			Country: u.Country, HeadImgURL: u.HeadImgURL, Privilege: []string{}, UnionID: u.UnionID,
+			Country: u.Country, HeadImgURL: headImgURL(r, &u.UserConfig), Privilege: []string{}, UnionID: u.UnionID,
 		}
 	}
 	a.mu.Unlock()
