@@ -302,13 +302,6 @@ func shot(t *testing.T, ctx context.Context, name, sel string) {
 	}
 }
 
-// frameJS evaluates expr against the web view frame's document (the
-// emulator's own pages only: same origin as the phone page).
-func frameJS(expr string) string {
-	return `(() => { const f = document.querySelector('#wv-frame iframe'); let d; try { d = f && f.contentDocument; } catch (e) { return false; }` +
-		` if (!d || !d.body) return false; return (` + expr + `); })()`
-}
-
 func TestBrowser(t *testing.T) {
 	f := newBrowserFixture(t)
 	users := f.e.Config().Apps[0].Users
@@ -438,15 +431,15 @@ func TestBrowser(t *testing.T) {
 		third := users[2].OpenID
 		browsertest.Run(t, ctx, chromedp.Navigate(f.webviewURL(third, f.site.URL+"/login?scope=snsapi_userinfo")))
 		browsertest.Run(t, ctx,
-			chromedp.Poll(frameJS(`!!d.querySelector('button.allow')`), nil),
+			chromedp.Poll(browsertest.WebViewJS(`!!d.querySelector('button.allow')`), nil),
 		)
 		var offered []string
-		browsertest.Run(t, ctx, chromedp.Evaluate(frameJS(`Array.from(d.querySelectorAll('input[name=openid]')).map(i => i.value)`), &offered))
+		browsertest.Run(t, ctx, chromedp.Evaluate(browsertest.WebViewJS(`Array.from(d.querySelectorAll('input[name=openid]')).map(i => i.value)`), &offered))
 		if len(offered) != 1 || offered[0] != third {
 			t.Errorf("consent page offers %v, want only the web view's user %s", offered, third)
 		}
 		shot(t, ctx, "oauth-consent", ".phone")
-		browsertest.Run(t, ctx, chromedp.Evaluate(frameJS(`d.querySelector('button.allow').click() || true`), nil))
+		browsertest.Run(t, ctx, chromedp.Evaluate(browsertest.WebViewJS(`d.querySelector('button.allow').click() || true`), nil))
 		if got := f.report(t, "oauth"); got["openid"] != third || got["scope"] != "snsapi_userinfo" {
 			t.Errorf("snsapi_userinfo landed with %v, want openid %s", got, third)
 		}
@@ -457,7 +450,7 @@ func TestBrowser(t *testing.T) {
 		// A redirect_uri off the OAuth domains: the platform's 10003 page.
 		browsertest.Run(t, ctx,
 			chromedp.Navigate(f.webviewURL(testOpenID, f.site.URL+"/login?scope=snsapi_base&bad=1")),
-			chromedp.Poll(frameJS(`d.body.textContent.includes('redirect_uri域名与后台配置不一致') && d.body.textContent.includes('10003')`), nil),
+			chromedp.Poll(browsertest.WebViewJS(`d.body.textContent.includes('redirect_uri域名与后台配置不一致') && d.body.textContent.includes('10003')`), nil),
 		)
 		shot(t, ctx, "oauth-10003", ".phone")
 	})

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 
 	"github.com/wxkit/wxkit/emulator"
@@ -56,11 +55,11 @@ func TestBrowserDemo(t *testing.T) {
 
 			// Sign in: /api/me is 401, the page goes to /oauth/login, the
 			// consent page asks, 允许.
-			browsertest.Run(t, ctx, chromedp.Navigate(link), chromedp.Poll(emuFrameJS(`!!d.querySelector('button.allow')`), nil))
+			browsertest.Run(t, ctx, chromedp.Navigate(link), chromedp.Poll(browsertest.WebViewJS(`!!d.querySelector('button.allow')`), nil))
 			if screenshots {
 				demoShot(t, ctx, "demo-signin")
 			}
-			browsertest.Run(t, ctx, chromedp.Evaluate(emuFrameJS(`d.querySelector('button.allow').click() || true`), nil))
+			browsertest.Run(t, ctx, chromedp.Evaluate(browsertest.WebViewJS(`d.querySelector('button.allow').click() || true`), nil))
 			if got := inDemo(t, ctx, `document.getElementById('nickname') && document.getElementById('nickname').textContent`); got != user.Nickname {
 				t.Errorf("the page shows the nickname %q, want %q", got, user.Nickname)
 			}
@@ -124,44 +123,12 @@ func TestBrowserDemo(t *testing.T) {
 	}
 }
 
-// emuFrameJS evaluates expr against the document of the web view's frame
-// when it shows one of the emulator's own pages (the consent page: same
-// origin as the phone page).
-func emuFrameJS(expr string) string {
-	return `(() => { const f = document.querySelector('#wv-frame iframe'); let d; try { d = f && f.contentDocument; } catch (e) { return false; }` +
-		` if (!d || !d.body) return false; return (` + expr + `); })()`
-}
-
-// inDemo waits until expr, evaluated in the web view's frame (the demo
-// page, on the gateway's origin), gives a non-empty string, and returns
-// it. The frame may navigate meanwhile (the sign-in's redirects): each
-// attempt finds the frame anew.
+// inDemo waits until expr, evaluated in the web view's frame while it
+// shows the demo page (on the gateway's origin), gives a non-empty string,
+// and returns it.
 func inDemo(t *testing.T, ctx context.Context, expr string) string {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	pred := `(() => { try { if (!location.pathname.startsWith('/demo/')) return ''; return (` + expr + `) || ''; } catch (e) { return ''; } })()`
-	var last error
-	for time.Now().Before(deadline) {
-		var frames []*cdp.Node
-		var got string
-		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err := chromedp.Run(actx,
-			chromedp.Nodes("#wv-frame iframe", &frames, chromedp.ByQuery),
-			chromedp.ActionFunc(func(c context.Context) error {
-				return chromedp.Poll(pred, &got, chromedp.WithPollingInFrame(frames[0]),
-					chromedp.WithPollingTimeout(3*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)).Do(c)
-			}))
-		cancel()
-		if err == nil && got != "" {
-			return got
-		}
-		last = err
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	t.Fatalf("the demo page never gave %s: %v", expr, last)
-	return ""
+	return browsertest.InWebView(t, ctx, "/demo/", expr)
 }
 
 // demoShot saves a screenshot of the phone as docs/screenshots/name.png.
