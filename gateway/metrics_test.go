@@ -157,10 +157,18 @@ func TestPushObserverAllocs(t *testing.T) {
 			i++
 		})
 	}
-	without, with := perPush(nil), perPush(o)
-	if with >= without+0.5 { // tolerates a stray allocation of another goroutine
-		t.Errorf("a push allocates %v times with the metrics observer, %v without", with, without)
+	// AllocsPerRun counts the whole process's allocations: a goroutine
+	// left by an earlier test (a timer, a drainer stopping) can add some
+	// to one measurement. The observer costs nothing only if some
+	// measurement shows it; three tries.
+	var without, with float64
+	for range 3 {
+		without, with = perPush(nil), perPush(o)
+		if with < without+0.5 {
+			return
+		}
 	}
+	t.Errorf("a push allocates %v times with the metrics observer, %v without", with, without)
 }
 
 // TestMetricsRegistriesIndependent: two gateways in one process count
