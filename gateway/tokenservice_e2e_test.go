@@ -19,8 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/wxkit/wxkit/emulator"
 	"github.com/wxkit/wxkit/emulator/emulatortest"
 	"github.com/wxkit/wxkit/gateway"
@@ -315,14 +313,25 @@ func TestTokenServiceInvalidate(t *testing.T) {
 		t.Fatalf("Tag().List with a superseded token: %v", err)
 	}
 	st := emu.Stats()
-	if got := st.TokenFetches[appID].StableToken; got != 3 {
-		t.Errorf("stable tokens issued = %d, want 3 (ours, the other holder's forced one, our forced one)", got)
-	}
 	if got := st.Count("/cgi-bin/tags/get", appID); got.Calls-got.Errors != calls || got.Errors < 1 || got.Errors > calls {
 		t.Errorf("tags/get = %+v, want %d successes after 1..%d rejections", got, calls, calls)
 	}
-	if diff := cmp.Diff([]bool{false, true}, rec.calls()); diff != "" {
-		t.Errorf("gateway stable_token calls, force_refresh flags (-want +got):\n%s", diff)
+	// One refetch for the burst of rejections. It is forced when the
+	// invalidation that deleted the token has told the provider before the
+	// refetch starts (a new token is issued); a caller whose own
+	// invalidation found nothing to delete may start it a moment sooner,
+	// in normal mode, which returns the other holder's valid token. Both
+	// are right; the number of tokens issued follows.
+	forced := rec.calls()
+	if len(forced) != 2 || forced[0] {
+		t.Fatalf("gateway stable_token calls, force_refresh flags = %v, want [false, either]", forced)
+	}
+	wantIssued := 2 // ours, the other holder's forced one
+	if forced[1] {
+		wantIssued++ // our forced one
+	}
+	if got := st.TokenFetches[appID].StableToken; got != wantIssued {
+		t.Errorf("stable tokens issued = %d, want %d (refetch forced: %v)", got, wantIssued, forced[1])
 	}
 
 	// The second gateway still serves the old token from memory: its
@@ -331,8 +340,8 @@ func TestTokenServiceInvalidate(t *testing.T) {
 	if _, err := c.Tag().List(t.Context()); err != nil {
 		t.Fatalf("Tag().List through the second gateway = %v", err)
 	}
-	if got := fetches(emu, appID); got != 3 {
-		t.Errorf("token fetches after the second gateway's retry = %d, want 3", got)
+	if got := fetches(emu, appID); got != wantIssued {
+		t.Errorf("token fetches after the second gateway's retry = %d, want %d", got, wantIssued)
 	}
 	now := same(t, getTokens(t, urls, appID, 4))
 	if now == old {
