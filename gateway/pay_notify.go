@@ -373,7 +373,7 @@ func (p *Payments) notifyRefund(ctx context.Context, m *payMerchant, res *store.
 		out.outcome, out.err = payError, err
 		return out
 	}
-	changed, err := p.orders.ApplyRefund(ctx, res, nil)
+	changed, err := p.applyRefund(ctx, res)
 	switch {
 	case err == nil && changed:
 		out.outcome = payApplied
@@ -387,6 +387,18 @@ func (p *Payments) notifyRefund(ctx context.Context, m *payMerchant, res *store.
 		out.outcome, out.err = payError, err
 	}
 	return out
+}
+
+// applyRefund applies res (a verified refund notify or a query) to its
+// refund in one transaction, with what announces the change: nothing
+// today (the paid event is an order's only event), and the same for the
+// notify and the reconciliation, which both come here, so that a refund
+// changes, and would be announced, once whichever lands first.
+func (p *Payments) applyRefund(ctx context.Context, res *store.RefundResult) (bool, error) {
+	if res.At.IsZero() {
+		res.At = p.now()
+	}
+	return p.orders.ApplyRefund(ctx, res, nil)
 }
 
 // recordOutsideRefund stores a PROCESSING refund for a verified refund

@@ -38,13 +38,15 @@ const (
 // openStates are the states of orders that may still be paid.
 var openStates = []store.TradeState{store.TradeStateNotPay, store.TradeStateUserPaying}
 
-// payCloser runs closeExpired every payCloseEvery.
+// payCloser runs closeExpired every payCloseEvery, and sweepRefunds after
+// it (which does its work at most every payRefundSweepEvery).
 type payCloser struct {
 	stop chan struct{}
 	done chan struct{}
 }
 
-// startCloser starts the loop that closes expired orders.
+// startCloser starts the loop that closes expired orders and settles
+// refunds whose notify was lost (pay_refund_sync.go).
 func (p *Payments) startCloser() {
 	c := &payCloser{stop: make(chan struct{}), done: make(chan struct{})}
 	p.closer = c
@@ -68,6 +70,9 @@ func (p *Payments) startCloser() {
 			}()
 			if _, err := p.closeExpired(ctx); err != nil && ctx.Err() == nil {
 				p.logger.Warn("pay: closing expired orders failed", slog.String("error", err.Error()))
+			}
+			if _, err := p.sweepRefunds(ctx); err != nil && ctx.Err() == nil {
+				p.logger.Warn("pay: reconciling PROCESSING refunds failed", slog.String("error", err.Error()))
 			}
 			cancel()
 			t.Reset(payCloseEvery)

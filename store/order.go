@@ -108,6 +108,19 @@ type OrderQuery struct {
 	Limit         int
 }
 
+// RefundQuery selects refunds: those of MchID when set, in one of States
+// when set, created before CreatedBefore and last updated before
+// UpdatedBefore when not zero; newest first (by Created), at most Limit
+// (0 means 100). A refund left PROCESSING, its notify lost, is found with
+// States {PROCESSING} and an UpdatedBefore some minutes ago.
+type RefundQuery struct {
+	MchID         string
+	States        []RefundState
+	CreatedBefore time.Time
+	UpdatedBefore time.Time
+	Limit         int
+}
+
 // ErrMismatch is returned when what the platform says (a notify, a query)
 // does not match the stored order or refund: another AppID, amount or
 // order. Nothing is changed.
@@ -152,6 +165,8 @@ type Orders interface {
 	CreateRefund(ctx context.Context, r *Refund) error
 	// Refund returns the refund, or ErrNotFound.
 	Refund(ctx context.Context, mchID, outRefundNo string) (*Refund, error)
+	// Refunds lists the refunds q selects.
+	Refunds(ctx context.Context, q RefundQuery) ([]*Refund, error)
 	// ApplyRefund brings the refund to res.State in one transaction (res's
 	// OutTradeNo and Amount must match: ErrMismatch): from PROCESSING to
 	// SUCCESS it adds the amount to the order's Refunded and sets the

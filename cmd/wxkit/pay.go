@@ -123,35 +123,43 @@ func dash(s string) string {
 	return s
 }
 
-// reconcileLine is one order of `wxkit pay reconcile --json`.
+// reconcileLine is one order or refund of `wxkit pay reconcile --json`:
+// a refund's line has OutRefundNo (its order's OutTradeNo beside) and
+// refund states.
 type reconcileLine struct {
-	MchID      string `json:"mch_id"`
-	OutTradeNo string `json:"out_trade_no"`
-	Before     string `json:"before"`
-	Platform   string `json:"platform"`
-	After      string `json:"after"`
-	Changed    bool   `json:"changed"`
-	Error      string `json:"error,omitempty"`
+	MchID       string `json:"mch_id"`
+	OutTradeNo  string `json:"out_trade_no"`
+	OutRefundNo string `json:"out_refund_no,omitempty"`
+	Before      string `json:"before"`
+	Platform    string `json:"platform"`
+	After       string `json:"after"`
+	Changed     bool   `json:"changed"`
+	Error       string `json:"error,omitempty"`
 }
 
 func (m *Main) payReconcileCommand() *cobra.Command {
 	var configFlag, mchID string
 	var states []string
 	var limit int
-	var asJSON bool
+	var asJSON, refunds bool
 	cmd := &cobra.Command{
-		Use:   "reconcile [--mch-id ID] [--state S] [--limit N] [--json]",
-		Short: "Query open orders at the platform and apply its state",
+		Use:   "reconcile [--mch-id ID] [--state S] [--limit N] [--refunds=false] [--json]",
+		Short: "Query open orders and PROCESSING refunds at the platform and apply their state",
 		Long: `Ask the platform (orderquery, or v3 query by out_trade_no) about every open order
 (NOTPAY, USERPAYING; --state selects others) and apply what it says, with the rules of a
 notify: a payment the gateway missed makes the order SUCCESS (if its appid and amount
 match) and enqueues its paid event, which the serving instances deliver to
-pay.on_paid.forward; an order the platform closed is closed. Safe to run at any time,
-and on several machines at once.
+pay.on_paid.forward; an order the platform closed is closed.
 
-It prints one line per order; the exit status is 1 when some order could not be
-reconciled (the platform did not answer, or its answer does not fit the order: see
-the log of the gateway for such alerts).`,
+Then ask it (refundquery, or v3 query by out_refund_no) about every refund still
+PROCESSING and older than 5 minutes, whose notify was lost: a SUCCESS adds the refund to
+its order's refunded amount (the order becomes REFUND), CLOSED or ABNORMAL is recorded,
+and a refund the platform does not know is closed. --refunds=false skips refunds.
+
+Safe to run at any time, and on several machines at once. It prints one line per order,
+then one per refund; the exit status is 1 when some could not be reconciled (the platform
+did not answer, or its answer does not fit: see the log of the gateway for such alerts).
+With --json, a refund's line has "out_refund_no" (and its order's "out_trade_no").`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sts, err := parseStates(states)
@@ -176,43 +184,40 @@ the log of the gateway for such alerts).`,
 				return err
 			}
 			lines := make([]reconcileLine, 0, len(res))
-			failed := 0
 			for _, r := range res {
-				l := reconcileLine{MchID: r.Order.MchID, OutTradeNo: r.Order.OutTradeNo, Before: string(r.Order.State),
-					Platform: string(r.Platform), After: string(r.After), Changed: r.Changed}
-				if r.Err != nil {
-					l.Error = r.Err.Error()
-					failed++
-				}
-				lines = append(lines, l)
+				lines = append(lines, reconcileLine{MchID: r.Order.MchID, OutTradeNo: r.Order.OutTradeNo, Before: string(r.Order.State),
+					Platform: string(r.Platform), After: string(r.After), Changed: r.Changed, Error: errText(r.Err)})
 			}
+			var refundLines []reconcileLine
+			if refunds {
+				rres, err := p.ReconcileRefunds(cmd.Context(), store.RefundQuery{MchID: mchID, Limit: limit})
+				if err != nil {
+					return err
+				}
+				for _, r := range rres {
+					refundLines = append(refundLines, reconcileLine{MchID: r.Refund.MchID, OutTradeNo: r.Refund.OutTradeNo,
+						OutRefundNo: r.Refund.OutRefundNo, Before: string(r.Refund.State), Platform: string(r.Platform),
+						After: string(r.After), Changed: r.Changed, Error: errText(r.Err)})
+				}
+			}
+			_, failedOrders := countLines(lines)
+			_, failedRefunds := countLines(refundLines)
 			if asJSON {
 				enc := json.NewEncoder(m.Stdout)
 				enc.SetIndent("", "  ")
-				if err := enc.Encode(lines); err != nil {
+				if err := enc.Encode(append(lines, refundLines...)); err != nil {
 					return err
 				}
-			} else {
-				tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "MCH_ID\tOUT_TRADE_NO\tBEFORE\tPLATFORM\tAFTER\tRESULT")
-				changed := 0
-				for _, l := range lines {
-					result := "unchanged"
-					switch {
-					case l.Error != "":
-						result = "error: " + l.Error
-					case l.Changed:
-						result, changed = "changed", changed+1
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.MchID, l.OutTradeNo, l.Before, dash(l.Platform), l.After, result)
-				}
-				if err := tw.Flush(); err != nil {
-					return err
-				}
-				fmt.Fprintf(m.Stdout, "%d orders reconciled: %d changed, %d failed\n", len(lines), changed, failed)
+			} else if err := m.printReconcile(lines, refundLines, refunds); err != nil {
+				return err
 			}
-			if failed > 0 {
-				return &exitError{code: 1, msg: fmt.Sprintf("%d orders could not be reconciled", failed)}
+			switch {
+			case failedOrders > 0 && failedRefunds > 0:
+				return &exitError{code: 1, msg: fmt.Sprintf("%d orders and %d refunds could not be reconciled", failedOrders, failedRefunds)}
+			case failedOrders > 0:
+				return &exitError{code: 1, msg: fmt.Sprintf("%d orders could not be reconciled", failedOrders)}
+			case failedRefunds > 0:
+				return &exitError{code: 1, msg: fmt.Sprintf("%d refunds could not be reconciled", failedRefunds)}
 			}
 			return nil
 		},
@@ -221,7 +226,69 @@ the log of the gateway for such alerts).`,
 	f.StringVar(&configFlag, "config", "", "configuration file (default $WXKIT_CONFIG, else ./"+DefaultConfigFile+")")
 	f.StringVar(&mchID, "mch-id", "", "only the orders of this merchant")
 	f.StringSliceVar(&states, "state", nil, "reconcile orders in these states instead of the open ones")
-	f.IntVar(&limit, "limit", 0, "at most this many orders per merchant (0: all)")
+	f.IntVar(&limit, "limit", 0, "at most this many orders, and refunds, per merchant (0: all)")
+	f.BoolVar(&refunds, "refunds", true, "also settle PROCESSING refunds older than 5 minutes")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// printReconcile prints the table of reconciled orders and its summary,
+// then (when refunds were reconciled) those of refunds.
+func (m *Main) printReconcile(orders, refunds []reconcileLine, withRefunds bool) error {
+	result := func(l reconcileLine) string {
+		switch {
+		case l.Error != "":
+			return "error: " + l.Error
+		case l.Changed:
+			return "changed"
+		}
+		return "unchanged"
+	}
+	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "MCH_ID\tOUT_TRADE_NO\tBEFORE\tPLATFORM\tAFTER\tRESULT")
+	for _, l := range orders {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.MchID, l.OutTradeNo, l.Before, dash(l.Platform), l.After, result(l))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	changed, failed := countLines(orders)
+	fmt.Fprintf(m.Stdout, "%d orders reconciled: %d changed, %d failed\n", len(orders), changed, failed)
+	if !withRefunds {
+		return nil
+	}
+	if len(refunds) > 0 {
+		tw = tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "MCH_ID\tOUT_REFUND_NO\tOUT_TRADE_NO\tBEFORE\tPLATFORM\tAFTER\tRESULT")
+		for _, l := range refunds {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.MchID, l.OutRefundNo, l.OutTradeNo, l.Before, dash(l.Platform), l.After, result(l))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	changed, failed = countLines(refunds)
+	fmt.Fprintf(m.Stdout, "%d refunds reconciled: %d changed, %d failed\n", len(refunds), changed, failed)
+	return nil
+}
+
+// countLines counts the lines that changed and those that failed.
+func countLines(lines []reconcileLine) (changed, failed int) {
+	for _, l := range lines {
+		switch {
+		case l.Error != "":
+			failed++
+		case l.Changed:
+			changed++
+		}
+	}
+	return changed, failed
+}
+
+// errText is err's message, "" for nil.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

@@ -185,7 +185,9 @@ func (p *paidCounter) counts() (ids, requests map[string]int, badSig int) {
 // never reach it (public_url points nowhere) are listed by `wxkit pay
 // orders` as NOTPAY; `wxkit pay reconcile` finds the paid one SUCCESS at
 // the platform and applies it, and the serving gateway delivers its paid
-// event; a second reconcile changes nothing.
+// event; a second reconcile changes nothing. Refunds left PROCESSING are
+// reconciled too (one the platform does not know is closed), unless
+// --refunds=false.
 func TestPayCommands(t *testing.T) {
 	addr := freeAddr(t)
 	f := newPayFixture(t, gateway.PayV3, "sqlite://"+filepath.Join(t.TempDir(), "pay.db"), addr, "http://127.0.0.1:9")
@@ -253,6 +255,63 @@ func TestPayCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &lines); err != nil || len(lines) != 1 || lines[0].Changed || lines[0].OutTradeNo != unpaid.OutTradeNo {
 		t.Errorf("second pay reconcile --json = %s, want the unpaid order, unchanged", out)
 	}
+
+	// Refunds whose notify is lost: one the platform does not know (its
+	// request never reached it), 10 minutes old, is closed; one made just
+	// now is left to its notify.
+	st, err := gateway.OpenStores(t.Context(), f.storeURL, "", gateway.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ago := time.Now().Add(-10 * time.Minute)
+	ghost := &store.Refund{MchID: emulator.DemoMchID, OutRefundNo: "R20250101000000GHOSTghost00001", OutTradeNo: paid.OutTradeNo,
+		Amount: 100, Created: ago, Updated: ago}
+	if err := st.Orders.CreateRefund(t.Context(), ghost); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), "POST", f.url+"/pay/orders/"+paid.OutTradeNo+"/refund", strings.NewReader(`{"amount":50}`))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST refund = %d, want 200", resp.StatusCode)
+	}
+	out, err = runMain(t, env, "pay", "reconcile")
+	if err != nil {
+		t.Fatalf("pay reconcile with refunds: %v\n%s", err, out)
+	}
+	for _, want := range []string{"1 orders reconciled: 0 changed, 0 failed",
+		ghost.OutRefundNo + "  " + paid.OutTradeNo + "  PROCESSING  CLOSED    CLOSED  changed", "1 refunds reconciled: 1 changed, 0 failed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("pay reconcile output lacks %q:\n%s", want, out)
+		}
+	}
+	if r, err := st.Orders.Refund(t.Context(), emulator.DemoMchID, ghost.OutRefundNo); err != nil || r.State != store.RefundStateClosed {
+		t.Errorf("refund after pay reconcile = %+v, %v; want CLOSED", r, err)
+	}
+	if err := st.Orders.CreateRefund(t.Context(), &store.Refund{MchID: emulator.DemoMchID, OutRefundNo: "R20250101000000GHOSTghost00002",
+		OutTradeNo: paid.OutTradeNo, Amount: 100, Created: ago, Updated: ago}); err != nil {
+		t.Fatal(err)
+	}
+	out, err = runMain(t, env, "pay", "reconcile", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines = nil
+	if err := json.Unmarshal([]byte(out), &lines); err != nil || len(lines) != 2 || lines[0].OutRefundNo != "" ||
+		lines[1].OutRefundNo != "R20250101000000GHOSTghost00002" || lines[1].OutTradeNo != paid.OutTradeNo ||
+		lines[1].Before != "PROCESSING" || lines[1].After != "CLOSED" || !lines[1].Changed {
+		t.Errorf("pay reconcile --json = %s, want the unpaid order, then the second unknown refund closed", out)
+	}
+	out, err = runMain(t, env, "pay", "reconcile", "--refunds=false")
+	if err != nil || strings.Contains(out, "refunds reconciled") {
+		t.Errorf("pay reconcile --refunds=false = %v\n%s\nwant orders only", err, out)
+	}
+
 	for _, args := range [][]string{{"pay", "orders", "--state", "PAID"}, {"pay", "orders", "--limit", "0"}} {
 		if _, err := runMain(t, env, args...); err == nil {
 			t.Errorf("wxkit %s: no error", strings.Join(args, " "))

@@ -214,6 +214,35 @@ func (s *Store) Refund(_ context.Context, mchID, outRefundNo string) (*store.Ref
 	return &c, nil
 }
 
+// Refunds implements store.Orders: newest Created first (then MchID and
+// OutRefundNo, descending).
+func (s *Store) Refunds(_ context.Context, q store.RefundQuery) ([]*store.Refund, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	created, updated := ms(q.CreatedBefore), ms(q.UpdatedBefore)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*store.Refund
+	for _, r := range s.pay.refunds {
+		if (q.MchID != "" && r.MchID != q.MchID) || (len(q.States) > 0 && !slices.Contains(q.States, r.State)) ||
+			(!q.CreatedBefore.IsZero() && !r.Created.Before(created)) ||
+			(!q.UpdatedBefore.IsZero() && !r.Updated.Before(updated)) {
+			continue
+		}
+		c := *r
+		out = append(out, &c)
+	}
+	slices.SortFunc(out, func(a, b *store.Refund) int {
+		return cmp.Or(b.Created.Compare(a.Created), cmp.Compare(b.MchID, a.MchID), cmp.Compare(b.OutRefundNo, a.OutRefundNo))
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
 // ApplyRefund implements store.Orders, under the store's mutex.
 func (s *Store) ApplyRefund(_ context.Context, res *store.RefundResult, announce *store.Job) (bool, error) {
 	if err := store.CheckRefundResult(res, announce); err != nil {

@@ -304,6 +304,51 @@ func (db *DB) Refund(ctx context.Context, mchID, outRefundNo string) (*store.Ref
 	return r, nil
 }
 
+// Refunds implements store.Orders: newest Created first (then MchID and
+// OutRefundNo, descending); a Limit <= 0 is DefaultOrdersLimit.
+func (db *DB) Refunds(ctx context.Context, q store.RefundQuery) ([]*store.Refund, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = DefaultOrdersLimit
+	}
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if q.MchID != "" {
+		where = append(where, "mch_id = "+arg(q.MchID))
+	}
+	if len(q.States) > 0 {
+		states := make([]string, len(q.States))
+		for i, st := range q.States {
+			states[i] = string(st)
+		}
+		where = append(where, "state = ANY("+arg(states)+")")
+	}
+	if !q.CreatedBefore.IsZero() {
+		where = append(where, "created_at < "+arg(ms(q.CreatedBefore)))
+	}
+	if !q.UpdatedBefore.IsZero() {
+		where = append(where, "updated_at < "+arg(ms(q.UpdatedBefore)))
+	}
+	sql := `SELECT ` + refundColumns + ` FROM wxkit_refunds`
+	if len(where) > 0 {
+		sql += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	sql += ` ORDER BY created_at DESC, mch_id COLLATE "C" DESC, out_refund_no COLLATE "C" DESC LIMIT ` + arg(limit)
+	rows, err := db.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, wrap("refunds", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*store.Refund, error) { return scanRefund(row) })
+	if err != nil {
+		return nil, wrap("refunds", err)
+	}
+	return out, nil
+}
+
 // ApplyRefund implements store.Orders in one transaction that locks the
 // refund's order, then the refund, FOR UPDATE (the order first, as
 // CreateRefund does, so that the two never deadlock), decides, and for a

@@ -29,6 +29,7 @@ var released = []struct {
 	{7, "orders"},
 	{8, "authorizers"},
 	{9, "wxa"},
+	{10, "refunds_state"},
 }
 
 // statuses is the Migrations() answer when versions up to applied are
@@ -91,6 +92,7 @@ var wantSchema = []string{
 	"index wxkit_outbox_dead",
 	"index wxkit_outbox_due",
 	"index wxkit_refunds_order",
+	"index wxkit_refunds_state",
 	"index wxkit_sessions_expires",
 	"index wxkit_users_unionid",
 	"table schema_migrations",

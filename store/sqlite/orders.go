@@ -363,6 +363,54 @@ func (db *DB) Refund(ctx context.Context, mchID, outRefundNo string) (*store.Ref
 	return r, nil
 }
 
+// Refunds implements store.Orders: newest Created first (then MchID and
+// OutRefundNo, descending); a Limit <= 0 is DefaultOrdersLimit.
+func (db *DB) Refunds(ctx context.Context, q store.RefundQuery) ([]*store.Refund, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = DefaultOrdersLimit
+	}
+	var where []string
+	var args []any
+	if q.MchID != "" {
+		where, args = append(where, "mch_id = ?"), append(args, q.MchID)
+	}
+	if len(q.States) > 0 {
+		where = append(where, "state IN (?"+strings.Repeat(", ?", len(q.States)-1)+")")
+		for _, st := range q.States {
+			args = append(args, string(st))
+		}
+	}
+	if !q.CreatedBefore.IsZero() {
+		where, args = append(where, "created_at < ?"), append(args, q.CreatedBefore.UnixMilli())
+	}
+	if !q.UpdatedBefore.IsZero() {
+		where, args = append(where, "updated_at < ?"), append(args, q.UpdatedBefore.UnixMilli())
+	}
+	query := `SELECT ` + refundCols + ` FROM wxkit_refunds`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	query += ` ORDER BY created_at DESC, mch_id DESC, out_refund_no DESC LIMIT ?`
+	rows, err := db.QueryContext(ctx, query, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: refunds: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.Refund
+	for rows.Next() {
+		r, err := scanRefund(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: refunds: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: refunds: %w", err)
+	}
+	return out, nil
+}
+
 // ApplyRefund implements store.Orders in one IMMEDIATE transaction: it
 // reads the refund, decides, and for a change updates the refund, for
 // SUCCESS adds its amount to the order's Refunded and sets the order

@@ -897,6 +897,106 @@ func TestOrders(t *testing.T, newStore func(t *testing.T) OrdersAndOutbox) {
 		}
 	})
 
+	t.Run("Refunds", func(t *testing.T) {
+		s := newStore(t)
+		mch := unique("mch")
+		at := func(i int) time.Time { return base.Add(time.Duration(i) * time.Minute) }
+		o := mustPay(t, s, mustCreate(t, s, newOrder(mch, 1000)))
+		o2 := mustPay(t, s, mustCreate(t, s, newOrder(mch, 1000)))
+		other := mustPaid(t, s, 1000) // another merchant
+		// mk creates a refund of o created at(i), last updated at(updated).
+		mk := func(o *store.Order, i, updated int) *store.Refund {
+			r := newRefund(o, int64(10+i))
+			r.OutRefundNo = fmt.Sprintf("%s-r%02d", o.MchID, i)
+			r.Created, r.Updated = at(i), at(updated)
+			return mustCreateRefund(t, s, r)
+		}
+		settle := func(r *store.Refund, state store.RefundState, i int) {
+			res := resultOf(r, state)
+			res.At = at(i)
+			if changed, err := s.ApplyRefund(t.Context(), res, nil); err != nil || !changed {
+				t.Fatalf("ApplyRefund(%s) = %v, %v; want true, nil", state, changed, err)
+			}
+		}
+		// Created out of order: the listing sorts by Created.
+		r3 := mk(o, 3, 3)
+		r1 := mk(o, 1, 1)
+		r2 := mk(o, 2, 2)
+		settle(r2, store.RefundStateSuccess, 10)
+		r4 := mk(o, 4, 4)
+		settle(r4, store.RefundStateClosed, 11)
+		r5 := mk(o2, 5, 5)    // another order of the merchant
+		r6 := mk(o, 6, 20)    // PROCESSING, last updated later
+		r7 := mk(other, 7, 7) // another merchant
+		// What the store holds, as Refund reads it.
+		read := func(rs ...*store.Refund) []*store.Refund {
+			out := make([]*store.Refund, len(rs))
+			for i, r := range rs {
+				got, err := s.Refund(t.Context(), r.MchID, r.OutRefundNo)
+				mustNoErr(t, "Refund", err)
+				out[i] = got
+			}
+			return out
+		}
+		processing := []store.RefundState{store.RefundStateProcessing}
+		for _, tt := range []struct {
+			name string
+			q    store.RefundQuery
+			want []*store.Refund
+		}{
+			{"all", store.RefundQuery{}, read(r7, r6, r5, r4, r3, r2, r1)},
+			{"merchant", store.RefundQuery{MchID: mch}, read(r6, r5, r4, r3, r2, r1)},
+			{"processing", store.RefundQuery{MchID: mch, States: processing}, read(r6, r5, r3, r1)},
+			{"processing, all merchants", store.RefundQuery{States: processing}, read(r7, r6, r5, r3, r1)},
+			{"final", store.RefundQuery{MchID: mch, States: []store.RefundState{store.RefundStateSuccess, store.RefundStateClosed}},
+				read(r4, r2)},
+			{"processing updated before", store.RefundQuery{States: processing, UpdatedBefore: at(7)}, read(r5, r3, r1)},
+			{"updated before, at the millisecond", store.RefundQuery{MchID: mch, UpdatedBefore: at(10)}, read(r5, r3, r1)},
+			{"updated before, a millisecond later", store.RefundQuery{MchID: mch, UpdatedBefore: at(10).Add(time.Millisecond)},
+				read(r5, r3, r2, r1)},
+			{"created before", store.RefundQuery{CreatedBefore: at(3)}, read(r2, r1)},
+			{"created before and updated before", store.RefundQuery{CreatedBefore: at(7), UpdatedBefore: at(11).Add(time.Millisecond)},
+				read(r5, r4, r3, r2, r1)},
+			{"limit", store.RefundQuery{MchID: mch, Limit: 2}, read(r6, r5)},
+			{"limit after", store.RefundQuery{MchID: mch, CreatedBefore: at(5), Limit: 2}, read(r4, r3)},
+			{"other merchant", store.RefundQuery{MchID: other.MchID}, read(r7)},
+			{"no state matches", store.RefundQuery{MchID: mch, States: []store.RefundState{store.RefundStateAbnormal}}, nil},
+			{"no merchant matches", store.RefundQuery{MchID: unique("mch")}, nil},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				got, err := s.Refunds(t.Context(), tt.q)
+				mustNoErr(t, "Refunds", err)
+				if diff := cmp.Diff(tt.want, got, timeMS, cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("Refunds(%+v) mismatch (-want +got):\n%s", tt.q, diff)
+				}
+			})
+		}
+		// The listing is a copy.
+		got, err := s.Refunds(t.Context(), store.RefundQuery{MchID: other.MchID})
+		mustNoErr(t, "Refunds", err)
+		if len(got) == 1 {
+			got[0].State, got[0].Amount = store.RefundStateSuccess, 1
+		}
+		if got := read(r7)[0]; got.State != store.RefundStateProcessing || got.Amount != r7.Amount {
+			t.Errorf("Refund() after the caller changed a listed refund = %+v, want it unchanged", got)
+		}
+	})
+
+	t.Run("RefundsDefaultLimit", func(t *testing.T) {
+		s := newStore(t)
+		o := mustPaid(t, s, 1000)
+		for i := range 101 {
+			r := newRefund(o, 1)
+			r.Created = base.Add(time.Duration(i) * time.Second)
+			mustCreateRefund(t, s, r)
+		}
+		got, err := s.Refunds(t.Context(), store.RefundQuery{MchID: o.MchID, States: []store.RefundState{store.RefundStateProcessing}})
+		mustNoErr(t, "Refunds", err)
+		if len(got) != 100 || !sameTime(got[0].Created, base.Add(100*time.Second)) {
+			t.Errorf("Refunds(Limit 0) of 101 refunds = %d refunds, want the newest 100", len(got))
+		}
+	})
+
 	t.Run("ConcurrentRefundResults", func(t *testing.T) {
 		s := newStore(t)
 		o := mustPaid(t, s, 100)
@@ -984,6 +1084,13 @@ func newRefund(o *store.Order, amount int64) *store.Refund {
 func mustRefund(t *testing.T, s store.Orders, o *store.Order, amount int64) *store.Refund {
 	t.Helper()
 	r := newRefund(o, amount)
+	mustNoErr(t, "CreateRefund", s.CreateRefund(t.Context(), r))
+	return r
+}
+
+// mustCreateRefund creates r and returns it.
+func mustCreateRefund(t *testing.T, s store.Orders, r *store.Refund) *store.Refund {
+	t.Helper()
 	mustNoErr(t, "CreateRefund", s.CreateRefund(t.Context(), r))
 	return r
 }

@@ -1,0 +1,3 @@
+-- Refunds in given states created before a time: the PROCESSING refunds,
+-- their notify lost, to reconcile with the platform (store.Orders.Refunds).
+CREATE INDEX wxkit_refunds_state ON wxkit_refunds (state, created_at);
