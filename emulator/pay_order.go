@@ -19,6 +19,7 @@ type payState struct {
 	order     []string             // mch_ids in configuration order
 	byPrepay  map[string]*payOrder // every prepay_id ever issued
 	seq       uint64               // for transaction and refund ids
+	bills     map[string]*billFile // v3 bill downloads by token
 
 	sched payScheduler
 }

@@ -41,6 +41,8 @@ func init() {
 		{"POST /v3/refund/domestic/refunds", (*Emulator).payV3Refund},
 		{"GET /v3/refund/domestic/refunds/{out_refund_no}", (*Emulator).payV3RefundQuery},
 		{"GET /v3/certificates", (*Emulator).payV3Certificates},
+		{"GET /v3/bill/tradebill", (*Emulator).payV3TradeBill},
+		{"GET /v3/billdownload/file", (*Emulator).payV3BillDownload},
 	}
 	mux := http.NewServeMux()
 	for _, rt := range routes {

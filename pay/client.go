@@ -185,6 +185,20 @@ func (c *Client) call(ctx context.Context, path string, p params, withCert bool)
 		}
 		api = c.certAPI
 	}
+	req, err := c.newRequest(ctx, api, path, p)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := api.DoRaw(req)
+	if err != nil {
+		return nil, sendError(path, err)
+	}
+	return c.decodeReply(path, resp.Body)
+}
+
+// newRequest adds the client's fields to p, signs it and builds the POST
+// of its XML to path.
+func (c *Client) newRequest(ctx context.Context, api *wxhttp.Client, path string, p params) (*http.Request, error) {
 	p["appid"] = c.appID
 	p["mch_id"] = c.mchID
 	p["nonce_str"] = c.nonce()
@@ -202,11 +216,7 @@ func (c *Client) call(ctx context.Context, path string, p params, withCert bool)
 	if err != nil {
 		return nil, fmt.Errorf("pay: %s: %w", path, err)
 	}
-	resp, err := api.DoRaw(req)
-	if err != nil {
-		return nil, sendError(path, err)
-	}
-	return c.decodeReply(path, resp.Body)
+	return req, nil
 }
 
 // sendError classifies a failed exchange: a failed dial, or a server

@@ -14,6 +14,8 @@
 //  4. Client.CloseOrder closes an order left unpaid; Client.Refund (mutual
 //     TLS with the merchant certificate) refunds, ParseRefundNotify decrypts
 //     the refund notify's req_info, and Client.RefundQuery queries refunds.
+//  5. Client.DownloadBill downloads a day's trade bill (对账单) for
+//     reconciliation, parsed by package pay/tradebill.
 //
 // Signing (Sign, CheckSign, SignString), the XML codec (DecodeXML,
 // EncodeXML) and req_info encryption (DecryptRefundReqInfo,
@@ -31,7 +33,7 @@
 //
 // WeChat docs:
 //   - https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=4_3 (signing)
-//   - https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_1 (unifiedorder), 9_2, 9_3, 9_4, 9_5
+//   - https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_1 (unifiedorder), 9_2, 9_3, 9_4, 9_5, 9_6 (downloadbill)
 //   - https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=7_7&index=6 (JSAPI paySign)
 //   - https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_7&index=8 (pay notify)
 //   - https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_16&index=10 (refund notify)

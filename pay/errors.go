@@ -31,6 +31,9 @@ var ErrNoCertificate = errors.New("pay: refund needs the merchant API certificat
 type ReturnError struct {
 	Path      string // the API path ("pay/unifiedorder"), "" for a notify
 	ReturnMsg string // return_msg
+	// ErrorCode is error_code, which only pay/downloadbill sends (20002
+	// for "No Bill Exist").
+	ErrorCode string
 }
 
 // Error returns "pay: <path>: return_code FAIL: <return_msg>".
@@ -40,8 +43,28 @@ func (e *ReturnError) Error() string {
 	if e.Path == "" {
 		return "pay: return_code FAIL: " + e.ReturnMsg
 	}
+	if e.ErrorCode != "" {
+		return fmt.Sprintf("pay: %s: return_code FAIL: %s (error_code %s)", e.Path, e.ReturnMsg, e.ErrorCode)
+	}
 	return fmt.Sprintf("pay: %s: return_code FAIL: %s", e.Path, e.ReturnMsg)
 }
+
+// Is reports whether target is a *ReturnError with the same non-empty
+// ErrorCode, so that errors.Is(err, pay.ErrNoBill) works.
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_6
+func (e *ReturnError) Is(target error) bool {
+	t, ok := target.(*ReturnError)
+	return ok && t.ErrorCode != "" && t.ErrorCode == e.ErrorCode
+}
+
+// ErrNoBill: pay/downloadbill answered return_code FAIL, return_msg "No
+// Bill Exist", error_code 20002: the merchant had no payment or refund that
+// day, or the day's bill is not made yet (the platform makes it from 09:00
+// China time the next day and advises downloading after 10:00).
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_6
+var ErrNoBill = &ReturnError{Path: "pay/downloadbill", ReturnMsg: "No Bill Exist", ErrorCode: "20002"}
 
 // Error is a reply (or pay notify) with result_code FAIL: a business error
 // named by err_code, from a reply whose sign was verified. Match it with

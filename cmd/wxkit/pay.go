@@ -27,7 +27,7 @@ The configuration is --config, else $WXKIT_CONFIG, else ./wxkit.yaml; with none,
 dev-mode configuration (./` + DevDBFile + `, the emulator at http://` + DevEmulatorAddr + `, and
 the demo merchant that wxkit serve writes to ./` + devPayDir + `).`,
 	}
-	cmd.AddCommand(m.payOrdersCommand(), m.payReconcileCommand())
+	cmd.AddCommand(m.payOrdersCommand(), m.payReconcileCommand(), m.payBillCommand())
 	return cmd
 }
 

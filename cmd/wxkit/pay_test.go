@@ -37,10 +37,10 @@ type payFixture struct {
 // newPayFixture writes the configuration of a gateway listening on addr,
 // with the demo merchant in version (v2 or v3) and its notify URLs on
 // publicURL ("" means http://addr), its state in storeURL.
-func newPayFixture(t *testing.T, version, storeURL, addr, publicURL string) *payFixture {
+func newPayFixture(t *testing.T, version, storeURL, addr, publicURL string, opts ...emulator.Option) *payFixture {
 	t.Helper()
 	f := &payFixture{dir: t.TempDir(), storeURL: storeURL, url: "http://" + addr}
-	f.emu = emulatortest.New(t, emulator.DefaultConfig())
+	f.emu = emulatortest.New(t, emulator.DefaultConfig(), opts...)
 	f.sink = newPaidCounter(t)
 	if publicURL == "" {
 		publicURL = f.url

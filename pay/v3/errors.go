@@ -80,6 +80,12 @@ var (
 	ErrNoAuth             = &APIError{Code: "NO_AUTH", Message: "not authorized"}
 	ErrMchNotExists       = &APIError{Code: "MCH_NOT_EXISTS", Message: "merchant does not exist"}
 	ErrAppIDMchIDNotMatch = &APIError{Code: "APPID_MCHID_NOT_MATCH", Message: "appid and mchid not bound"}
+	// ErrNoStatementExist: 400 NO_STATEMENT_EXIST "请求的账单文件不存在",
+	// the merchant had no payment or refund that day (TradeBill).
+	ErrNoStatementExist = &APIError{Code: "NO_STATEMENT_EXIST", Message: "no bill for that day"}
+	// ErrStatementCreating: 400 STATEMENT_CREATING "账单生成中", the day's
+	// bill is not made yet: ask after 10:00 China time the next day.
+	ErrStatementCreating = &APIError{Code: "STATEMENT_CREATING", Message: "the bill is being made"}
 )
 
 // Errors of verification and of calls whose outcome is not known.

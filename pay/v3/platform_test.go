@@ -170,6 +170,10 @@ type platform struct {
 	signWith   *platformKey     // sign every reply with this key instead
 	skewed     time.Duration    // reply timestamps this far off
 	tamperCert bool             // corrupt the encrypted certificates
+	// trade bills (bill_test.go)
+	base     string            // the server's base URL, for download_url
+	bills    map[string][]byte // bill_date → bill text
+	billHash string            // hash_value to give instead of the bill's
 }
 
 // newPlatform starts a platform in mode on an httptest server whose base
@@ -202,6 +206,8 @@ func newPlatform(t testing.TB, mode platformMode) (*platform, string) {
 	mux.HandleFunc("POST /v3/refund/domestic/refunds", p.refund)
 	mux.HandleFunc("GET /v3/refund/domestic/refunds/{no}", p.queryRefund)
 	mux.HandleFunc("GET /v3/certificates", p.certificates)
+	mux.HandleFunc("GET /v3/bill/tradebill", p.tradeBill)
+	mux.HandleFunc("GET /v3/billdownload/file", p.billFile)
 	outer := http.NewServeMux()
 	outer.Handle("/prefix/", http.StripPrefix("/prefix", p.authenticate(mux)))
 	outer.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -210,7 +216,8 @@ func newPlatform(t testing.TB, mode platformMode) (*platform, string) {
 	})
 	srv := httptest.NewServer(outer)
 	t.Cleanup(srv.Close)
-	return p, srv.URL + "/prefix/"
+	p.base = srv.URL + "/prefix/"
+	return p, p.base
 }
 
 // certPEM returns the PEM of the current platform certificate.

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wxkit/wxkit/gateway"
+	"github.com/wxkit/wxkit/pay/tradebill"
+)
+
+// payBillCommand is `wxkit pay bill`: a merchant's trade bill of a day.
+func (m *Main) payBillCommand() *cobra.Command {
+	var configFlag, mchID, date, billType, out string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "bill --date YYYY-MM-DD [--mch-id ID] [--type ALL|SUCCESS|REFUND] [--json] [--out FILE]",
+		Short: "Download a merchant's trade bill (对账单) of a day",
+		Long: `Download the trade bill of a day (China time) from WeChat Pay with the merchant's
+configured API (v2 downloadbill, or v3 tradebill with the download's SHA1 checked) and
+print its rows and summary, amounts in yuan; --json prints them with amounts in fen;
+--out also saves the bill's text as downloaded (decompressed).
+
+The platform makes a day's bill from 09:00 the next day; download it after 10:00. A day
+without payments or refunds has no bill.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if date == "" {
+				return errors.New("--date is required (YYYY-MM-DD)")
+			}
+			bt := tradebill.Type(strings.ToUpper(billType))
+			if !bt.Valid() {
+				return fmt.Errorf("--type: %q is not a bill type (ALL, SUCCESS, REFUND, RECHARGE_REFUND)", billType)
+			}
+			cfg, err := m.payConfig(configFlag)
+			if err != nil {
+				return err
+			}
+			if len(cfg.Pay.Merchants) == 0 {
+				return errors.New("pay.merchants: no merchant is configured")
+			}
+			logger := gateway.NewLogger(gateway.LogConfig{Level: "warn"}, m.Stderr)
+			p, err := gateway.OpenPayments(cmd.Context(), cfg, logger)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			if mchID == "" {
+				ids := p.MerchantIDs()
+				if len(ids) != 1 {
+					return fmt.Errorf("--mch-id: %d merchants are configured (%s); name one", len(ids), strings.Join(ids, ", "))
+				}
+				mchID = ids[0]
+			}
+			b, data, err := p.TradeBill(cmd.Context(), mchID, date, bt)
+			if err != nil {
+				return err
+			}
+			if out != "" {
+				if err := os.WriteFile(out, data, 0o600); err != nil {
+					return err
+				}
+			}
+			if asJSON {
+				enc := json.NewEncoder(m.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(b)
+			}
+			tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "TIME\tSTATE\tOUT_TRADE_NO\tTRANSACTION_ID\tAMOUNT\tREFUND\tOUT_REFUND_NO\tFEE")
+			for _, r := range b.Rows {
+				amount, refundNo := r.SettlementTotalFee, r.OutRefundNo
+				if refundNo == "0" { // a payment row
+					refundNo = ""
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.TradeTime.In(tradebill.ChinaTime).Format("2006-01-02 15:04:05"),
+					r.TradeState, r.OutTradeNo, r.TransactionID, tradebill.FormatAmount(amount),
+					tradebill.FormatAmount(r.SettlementRefundFee), dash(refundNo), tradebill.FormatAmount(r.Fee))
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			s := b.Summary
+			fmt.Fprintf(m.Stdout, "%d rows: settled %s, refunded %s, fees %s, orders %s\n", s.Count,
+				tradebill.FormatAmount(s.SettlementTotalFee), tradebill.FormatAmount(s.RefundFee),
+				tradebill.FormatAmount(s.Fee), tradebill.FormatAmount(s.TotalFee))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&configFlag, "config", "", "configuration file (default $WXKIT_CONFIG, else ./"+DefaultConfigFile+")")
+	f.StringVar(&mchID, "mch-id", "", "the merchant (default: the only one configured)")
+	f.StringVar(&mchID, "mch", "", "same as --mch-id")
+	f.StringVar(&date, "date", "", "the day, China time (YYYY-MM-DD)")
+	f.StringVar(&billType, "type", "ALL", "ALL, SUCCESS, REFUND or RECHARGE_REFUND")
+	f.BoolVar(&asJSON, "json", false, "print JSON (amounts in fen)")
+	f.StringVar(&out, "out", "", "also save the bill's text to this file")
+	return cmd
+}
