@@ -126,33 +126,15 @@ func (p *Payments) sweepRefunds(ctx context.Context) (int, error) {
 }
 
 // eachRefund calls f for every refund q selects, newest first, a batch at
-// a time (CreatedBefore moves down the list), until f returns false or ctx
-// ends.
+// a time, until f returns false or ctx ends.
 func (p *Payments) eachRefund(ctx context.Context, q store.RefundQuery, f func(r *store.Refund) bool) error {
-	seen := map[string]bool{}
-	for ctx.Err() == nil {
+	return pageDown(ctx, func(before time.Time) ([]*store.Refund, error) {
 		q.Limit = payBatch
-		list, err := p.orders.Refunds(ctx, q)
-		if err != nil {
-			return err
+		if !before.IsZero() {
+			q.CreatedBefore = before
 		}
-		fresh := 0
-		for _, r := range list {
-			if seen[r.MchID+"/"+r.OutRefundNo] {
-				continue
-			}
-			seen[r.MchID+"/"+r.OutRefundNo] = true
-			fresh++
-			if !f(r) {
-				return nil
-			}
-		}
-		if len(list) < payBatch || fresh == 0 {
-			return nil
-		}
-		q.CreatedBefore = list[len(list)-1].Created.Add(time.Millisecond) // ties at the boundary are listed again, and skipped
-	}
-	return ctx.Err()
+		return p.orders.Refunds(ctx, q)
+	}, func(r *store.Refund) (string, time.Time) { return r.MchID + "/" + r.OutRefundNo, r.Created }, f)
 }
 
 // syncRefund queries the platform for r and applies what it says.

@@ -137,31 +137,48 @@ func (p *Payments) closeExpired(ctx context.Context) (int, error) {
 }
 
 // eachOrder calls f for every order q selects, newest first, a batch at a
-// time (CreatedBefore moves down the list), until f returns false or ctx
-// ends.
+// time, until f returns false or ctx ends.
 func (p *Payments) eachOrder(ctx context.Context, q store.OrderQuery, f func(o *store.Order) bool) error {
-	seen := map[string]bool{}
-	for ctx.Err() == nil {
+	return pageDown(ctx, func(before time.Time) ([]*store.Order, error) {
 		q.Limit = payBatch
-		list, err := p.orders.Orders(ctx, q)
+		if !before.IsZero() {
+			q.CreatedBefore = before
+		}
+		return p.orders.Orders(ctx, q)
+	}, func(o *store.Order) (string, time.Time) { return o.MchID + "/" + o.OutTradeNo, o.Created }, f)
+}
+
+// pageDown calls f for every item of a list kept newest first, a batch of
+// payBatch at a time, until f returns false or ctx ends. list is called
+// with the zero time first, then with a CreatedBefore bound just above the
+// last item's creation, so that items created in the same millisecond are
+// listed again, and skipped by their key (id returns the key and the
+// creation time of an item).
+func pageDown[T any](ctx context.Context, list func(before time.Time) ([]T, error), id func(T) (string, time.Time), f func(T) bool) error {
+	seen := map[string]bool{}
+	var before time.Time
+	for ctx.Err() == nil {
+		items, err := list(before)
 		if err != nil {
 			return err
 		}
 		fresh := 0
-		for _, o := range list {
-			if seen[o.MchID+"/"+o.OutTradeNo] {
+		for _, it := range items {
+			key, _ := id(it)
+			if seen[key] {
 				continue
 			}
-			seen[o.MchID+"/"+o.OutTradeNo] = true
+			seen[key] = true
 			fresh++
-			if !f(o) {
+			if !f(it) {
 				return nil
 			}
 		}
-		if len(list) < payBatch || fresh == 0 {
+		if len(items) < payBatch || fresh == 0 {
 			return nil
 		}
-		q.CreatedBefore = list[len(list)-1].Created.Add(time.Millisecond) // ties at the boundary are listed again, and skipped
+		_, created := id(items[len(items)-1])
+		before = created.Add(time.Millisecond)
 	}
 	return ctx.Err()
 }
