@@ -207,11 +207,19 @@
 //	                                                            "notifies":[{"at","http_status","body",...}],...}
 //	POST /_emulator/merchants/{mch_id}/orders/{out_trade_no}/notify  {"copies":N} → {"notifies":[...]} (N copies at once
 //	                                                            of the pay notify; with "out_refund_no": of that refund's)
+//	POST /_emulator/merchants/{mch_id}/refunds/{out_refund_no}/fail  {"status":"CLOSED"|"ABNORMAL"} → RefundInfo (a
+//	                                                            PROCESSING refund fails; its notify follows)
 //	GET  /_emulator/pay/{prepay_id}                             OrderInfo (the pay sheet: merchant_name, description, amount)
 //	POST /_emulator/pay/{prepay_id}/pay                         {"openid","coupons","bank_type","pay_params"} → {"transaction_id"}
 //	POST /_emulator/pay/{prepay_id}/decline                     {"fail":false} → {"state"} (cancel; fail=true → PAYERROR)
 //
-// Errors are {"error":"..."}: 404 unknown merchant, order or prepay_id; 409
-// an order that cannot be paid (expired prepay_id, paid, closed, another
-// user's); 400 a bad request or pay_params that do not verify.
+// Errors are {"error":"..."}: 404 unknown merchant, order, refund or
+// prepay_id; 409 an order that cannot be paid (expired prepay_id, paid,
+// closed, another user's) or a refund no longer PROCESSING; 400 a bad
+// request or pay_params that do not verify.
+//
+// A refund succeeds after the merchant's refund_delay; to see one fail,
+// fail it while PROCESSING (give the merchant a refund_delay): CLOSED
+// gives its amount back to the order's refundable amount, ABNORMAL keeps
+// it (the money waits on the platform); see Emulator.FailRefund.
 package emulator

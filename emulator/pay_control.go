@@ -49,7 +49,7 @@ type RefundInfo struct {
 	OutRefundNo string `json:"out_refund_no"`
 	RefundID    string `json:"refund_id"`
 	Amount      int64  `json:"amount"`
-	// State is PROCESSING or SUCCESS.
+	// State is PROCESSING, SUCCESS, CLOSED or ABNORMAL (the v3 names).
 	State     string     `json:"state"`
 	Version   string     `json:"version"`
 	CreatedAt time.Time  `json:"created_at"`
@@ -75,15 +75,20 @@ func (o *payOrder) info() OrderInfo {
 		in.PaidAt = &t
 	}
 	for _, r := range o.refunds {
-		ri := RefundInfo{OutRefundNo: r.outRefundNo, RefundID: r.refundID, Amount: r.amount, State: r.state,
-			Version: r.version, CreatedAt: r.createdAt}
-		if !r.successAt.IsZero() {
-			t := r.successAt
-			ri.SuccessAt = &t
-		}
-		in.Refunds = append(in.Refunds, ri)
+		in.Refunds = append(in.Refunds, r.info())
 	}
 	return in
+}
+
+// info reports r; p.mu must be held.
+func (r *payRefund) info() RefundInfo {
+	ri := RefundInfo{OutRefundNo: r.outRefundNo, RefundID: r.refundID, Amount: r.amount, State: r.state,
+		Version: r.version, CreatedAt: r.createdAt}
+	if !r.successAt.IsZero() {
+		t := r.successAt
+		ri.SuccessAt = &t
+	}
+	return ri
 }
 
 // MerchantOrder returns the order out_trade_no of mchID, with every notify
@@ -192,9 +197,10 @@ func payControlStatus(err error) int {
 	case errors.Is(err, ErrUnknownMerchant), errors.Is(err, ErrUnknownOrder), errors.Is(err, ErrUnknownPrepay):
 		return http.StatusNotFound
 	case errors.Is(err, ErrPrepayExpired), errors.Is(err, ErrOrderNotPayable), errors.Is(err, ErrOrderNotPaid),
-		errors.Is(err, ErrWrongPayer), errors.Is(err, ErrNoMerchantKey):
+		errors.Is(err, ErrWrongPayer), errors.Is(err, ErrNoMerchantKey), errors.Is(err, ErrRefundSettled):
 		return http.StatusConflict
-	case errors.Is(err, ErrBadPayParams), errors.Is(err, ErrBadPayment), errors.Is(err, ErrUnknownUser):
+	case errors.Is(err, ErrBadPayParams), errors.Is(err, ErrBadPayment), errors.Is(err, ErrUnknownUser),
+		errors.Is(err, ErrBadRefundStatus):
 		return http.StatusBadRequest
 	}
 	return http.StatusInternalServerError
@@ -223,13 +229,16 @@ func payControlStatus(err error) int {
 //	                                                            "notifies":[{"at","http_status","body",...}],...}
 //	POST /_emulator/merchants/{mch_id}/orders/{out_trade_no}/notify  {"copies":N} → {"notifies":[...]} (N copies at once
 //	                                                            of the pay notify; with "out_refund_no": of that refund's)
+//	POST /_emulator/merchants/{mch_id}/refunds/{out_refund_no}/fail  {"status":"CLOSED"|"ABNORMAL"} → RefundInfo (a
+//	                                                            PROCESSING refund fails; its notify follows)
 //	GET  /_emulator/pay/{prepay_id}                             OrderInfo (the pay sheet: merchant_name, description, amount)
 //	POST /_emulator/pay/{prepay_id}/pay                         {"openid","coupons","bank_type","pay_params"} → {"transaction_id"}
 //	POST /_emulator/pay/{prepay_id}/decline                     {"fail":false} → {"state"} (cancel; fail=true → PAYERROR)
 //
-// Errors are {"error":"..."}: 404 unknown merchant, order or prepay_id; 409
-// an order that cannot be paid (expired prepay_id, paid, closed, another
-// user's); 400 a bad request or pay_params that do not verify.
+// Errors are {"error":"..."}: 404 unknown merchant, order, refund or
+// prepay_id; 409 an order that cannot be paid (expired prepay_id, paid,
+// closed, another user's) or a refund no longer PROCESSING; 400 a bad
+// request or pay_params that do not verify.
 func (e *Emulator) payControlRoutes(m *http.ServeMux) {
 	fail := func(w http.ResponseWriter, err error) { controlFail(w, payControlStatus(err), err) }
 	m.HandleFunc("GET /_emulator/merchants", func(w http.ResponseWriter, r *http.Request) {
@@ -283,6 +292,21 @@ func (e *Emulator) payControlRoutes(m *http.ServeMux) {
 			return
 		}
 		writeJSON(w, map[string]any{"notifies": atts})
+	})
+	m.HandleFunc("POST /_emulator/merchants/{mch_id}/refunds/{out_refund_no}/fail", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Status string `json:"status"`
+		}
+		if err := decodeOptional(r, &req); err != nil {
+			controlFail(w, http.StatusBadRequest, err)
+			return
+		}
+		ri, err := e.FailRefund(r.PathValue("mch_id"), r.PathValue("out_refund_no"), req.Status)
+		if err != nil {
+			fail(w, err)
+			return
+		}
+		writeJSON(w, ri)
 	})
 	m.HandleFunc("GET /_emulator/pay/{prepay_id}", func(w http.ResponseWriter, r *http.Request) {
 		o, err := e.PrepayOrder(r.PathValue("prepay_id"))

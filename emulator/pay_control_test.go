@@ -344,3 +344,164 @@ func TestPayConcurrentPay(t *testing.T) {
 		t.Errorf("paid count (-want +got):\n%s", diff)
 	}
 }
+
+// TestPayRefundFail: PROCESSING refunds failed through the control API
+// settle as CLOSED (its amount refundable again) and ABNORMAL (its amount
+// still refunded), with the platform's wording in each API's query and
+// notify (v2 REFUNDCLOSE and CHANGE, v3 CLOSED and ABNORMAL, no success
+// time); they stay so when their delay passes, and a refund that is not
+// PROCESSING cannot fail.
+func TestPayRefundFail(t *testing.T) {
+	for _, version := range []string{"v2", "v3"} {
+		t.Run(version, func(t *testing.T) {
+			t.Parallel()
+			f := newPayFixture(t, func(m *MerchantConfig) { m.RefundDelay = time.Hour })
+			no := "RF" + version + "000001"
+			// refund asks for a refund of fen and reports whether the
+			// platform took it.
+			var refund func(outRefundNo string, fen int64) bool
+			// query returns the platform's answer about a refund: its
+			// status and success time.
+			var query func(outRefundNo string) (status, successTime string)
+			// lastNotify returns the last refund notify: its event type (v3),
+			// summary (v3) and plaintext fields.
+			var lastNotify func() (event, summary string, fields map[string]any)
+			switch version {
+			case "v2":
+				f.pay(f.unifiedOrder(no, 100, nil), Payment{})
+				refund = func(outRefundNo string, fen int64) bool {
+					r := f.v2("/secapi/pay/refund", map[string]string{"out_trade_no": no, "out_refund_no": outRefundNo,
+						"total_fee": "100", "refund_fee": strconv.FormatInt(fen, 10), "notify_url": f.srv.URL + "/refund"})
+					return r["result_code"] == "SUCCESS"
+				}
+				query = func(outRefundNo string) (string, string) {
+					q := f.v2("/pay/refundquery", map[string]string{"out_refund_no": outRefundNo})
+					return q["refund_status_0"], q["refund_success_time_0"]
+				}
+				lastNotify = func() (string, string, map[string]any) {
+					got := f.srv.received()
+					rn := clientParseXML(t, got[len(got)-1].Body)
+					info := clientParseXML(t, []byte(clientECBDecrypt(t, testAPIKey, rn["req_info"])))
+					out := map[string]any{}
+					for k, v := range info {
+						out[k] = v
+					}
+					return "", "", out
+				}
+			case "v3":
+				f.srv.setAnswer(func(int, received) (int, string) { return 204, "" })
+				f.pay(f.prepayV3(no, 100), Payment{})
+				refund = func(outRefundNo string, fen int64) bool {
+					r := f.v3("POST", "/v3/refund/domestic/refunds", map[string]any{"out_trade_no": no, "out_refund_no": outRefundNo,
+						"notify_url": f.notify, "amount": map[string]any{"refund": fen, "total": 100, "currency": "CNY"}})
+					return r.Status == 200
+				}
+				query = func(outRefundNo string) (string, string) {
+					var q struct {
+						Status      string `json:"status"`
+						SuccessTime string `json:"success_time"`
+					}
+					f.v3("GET", "/v3/refund/domestic/refunds/"+outRefundNo, nil).json(t, &q)
+					return q.Status, q.SuccessTime
+				}
+				lastNotify = func() (string, string, map[string]any) {
+					got := f.srv.received()
+					n, res := f.openNotify(got[len(got)-1])
+					return n.EventType, n.Summary, res
+				}
+			}
+
+			if !refund("RF1", 60) || !refund("RF2", 40) {
+				t.Fatal("refunds of 60 and 40 fen refused")
+			}
+			if refund("RF3", 1) {
+				t.Error("a refund beyond the amount was taken")
+			}
+			notifies := len(f.srv.received())
+
+			failPath := func(outRefundNo string) string {
+				return "/_emulator/merchants/" + testMchID + "/refunds/" + outRefundNo + "/fail"
+			}
+			var ri RefundInfo
+			if code := control(t, f.e, "POST", failPath("RF1"), `{"status":"CLOSED"}`, &ri); code != 200 ||
+				ri.State != "CLOSED" || ri.OutRefundNo != "RF1" || ri.Amount != 60 || ri.SuccessAt != nil {
+				t.Fatalf("POST fail CLOSED = %d %+v", code, ri)
+			}
+			f.settle()
+			wantClosed := map[string]string{"v2": "REFUNDCLOSE", "v3": "CLOSED"}[version]
+			if st, at := query("RF1"); st != wantClosed || at != "" {
+				t.Errorf("query of the closed refund = %q, success time %q; want %s and none", st, at, wantClosed)
+			}
+			if got := len(f.srv.received()); got != notifies+1 {
+				t.Fatalf("notifies = %d, want %d (the closed refund's)", got, notifies+1)
+			}
+			event, summary, fields := lastNotify()
+			if fields["out_refund_no"] != "RF1" || fields["refund_status"] != wantClosed || fields["success_time"] != nil {
+				t.Errorf("notify of the closed refund = %v, want refund_status %s and no success_time", fields, wantClosed)
+			}
+			if version == "v3" && (event != "REFUND.CLOSED" || summary != "退款关闭") {
+				t.Errorf("notify event = %s %q, want REFUND.CLOSED 退款关闭", event, summary)
+			}
+
+			// The closed refund's 60 fen may be refunded again.
+			if !refund("RF4", 60) {
+				t.Error("a refund of the closed refund's amount was refused")
+			}
+
+			if code := control(t, f.e, "POST", failPath("RF2"), `{"status":"ABNORMAL"}`, &ri); code != 200 || ri.State != "ABNORMAL" {
+				t.Fatalf("POST fail ABNORMAL = %d %+v", code, ri)
+			}
+			f.settle()
+			wantAbnormal := map[string]string{"v2": "CHANGE", "v3": "ABNORMAL"}[version]
+			if st, at := query("RF2"); st != wantAbnormal || at != "" {
+				t.Errorf("query of the abnormal refund = %q, success time %q; want %s and none", st, at, wantAbnormal)
+			}
+			event, summary, fields = lastNotify()
+			if fields["out_refund_no"] != "RF2" || fields["refund_status"] != wantAbnormal || fields["success_time"] != nil {
+				t.Errorf("notify of the abnormal refund = %v, want refund_status %s", fields, wantAbnormal)
+			}
+			if version == "v3" && (event != "REFUND.ABNORMAL" || summary != "退款异常") {
+				t.Errorf("notify event = %s %q, want REFUND.ABNORMAL 退款异常", event, summary)
+			}
+			// The abnormal refund's 40 fen are still refunded.
+			if refund("RF5", 1) {
+				t.Error("a refund beyond the amount left (the abnormal refund's counts) was taken")
+			}
+
+			for _, c := range []struct {
+				path, body string
+				want       int
+			}{
+				{failPath("RF1"), `{"status":"ABNORMAL"}`, 409},
+				{failPath("RF4"), `{"status":"SUCCESS"}`, 400},
+				{failPath("NOPE"), ``, 404},
+				{"/_emulator/merchants/999/refunds/RF4/fail", ``, 404},
+				{failPath("RF4"), `{"state":"CLOSED"}`, 400},
+			} {
+				if code := control(t, f.e, "POST", c.path, c.body, nil); code != c.want {
+					t.Errorf("POST %s %s = %d, want %d", c.path, c.body, code, c.want)
+				}
+			}
+
+			// The delay passes: RF4 succeeds, the failed ones stay failed.
+			f.advance(time.Hour)
+			info, err := f.e.MerchantOrder(testMchID, no)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, r := range info.Refunds {
+				got[r.OutRefundNo] = r.State
+			}
+			if d := cmp.Diff(map[string]string{"RF1": "CLOSED", "RF2": "ABNORMAL", "RF4": "SUCCESS"}, got); d != "" {
+				t.Errorf("refunds after the delay (-want +got):\n%s", d)
+			}
+			if info.Refunded != 100 || info.State != TradeStateRefund {
+				t.Errorf("order = %s with %d refunded, want REFUND with 100 (RF2 and RF4)", info.State, info.Refunded)
+			}
+			if st, _ := query("RF1"); st != wantClosed {
+				t.Errorf("closed refund after the delay = %s", st)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,7 +22,19 @@ import (
 const (
 	EventTransactionSuccess = "TRANSACTION.SUCCESS"
 	EventRefundSuccess      = "REFUND.SUCCESS"
+	EventRefundClosed       = "REFUND.CLOSED"
+	EventRefundAbnormal     = "REFUND.ABNORMAL"
 )
+
+// refundEvents are the event_type and summary of the notify of a refund
+// in each final state.
+//
+// WeChat docs: https://pay.weixin.qq.com/docs/merchant/apis/jsapi-payment/refund-result-notice.html
+var refundEvents = map[string]struct{ event, summary string }{
+	refundSuccess:  {EventRefundSuccess, "退款成功"},
+	refundClosed:   {EventRefundClosed, "退款关闭"},
+	refundAbnormal: {EventRefundAbnormal, "退款异常"},
+}
 
 // NotifyAttempt is one HTTP delivery of a pay or refund notify to the
 // merchant, with the merchant's answer.
@@ -29,7 +42,8 @@ type NotifyAttempt struct {
 	// At is the emulator time the delivery was due (a scheduled retry) or
 	// made (the first delivery, a copy).
 	At time.Time `json:"at"`
-	// Event is TRANSACTION.SUCCESS (pay) or REFUND.SUCCESS.
+	// Event is TRANSACTION.SUCCESS (pay), or REFUND.SUCCESS, REFUND.CLOSED
+	// or REFUND.ABNORMAL (refund; the v3 event_type, for v2 notifies too).
 	Event string `json:"event"`
 	// OutRefundNo names the refund of a refund notify.
 	OutRefundNo string `json:"out_refund_no,omitempty"`
@@ -213,7 +227,7 @@ func (e *Emulator) ResendNotify(ctx context.Context, mchID, outTradeNo string, c
 }
 
 // ResendRefundNotify is ResendNotify for the notify of a refund, which must
-// have succeeded and have a notify URL. Errors: ErrUnknownMerchant,
+// have settled (SUCCESS, CLOSED or ABNORMAL) and have a notify URL. Errors: ErrUnknownMerchant,
 // ErrUnknownOrder (no such out_refund_no), ErrOrderNotPaid (no notify yet),
 // ErrBadPayment.
 func (e *Emulator) ResendRefundNotify(ctx context.Context, mchID, outRefundNo string, copies int) ([]NotifyAttempt, error) {
@@ -279,10 +293,17 @@ func (p *payState) newPayNotify(o *payOrder) (*notifyJob, error) {
 	return job, nil
 }
 
-// newRefundNotify builds the notify of a refund that succeeded.
+// newRefundNotify builds the notify of a refund that settled (SUCCESS,
+// CLOSED or ABNORMAL).
 func (p *payState) newRefundNotify(r *payRefund) (*notifyJob, error) {
 	o := r.order
-	job := &notifyJob{m: o.m, order: o, refund: r, version: r.version, event: EventRefundSuccess, url: r.notifyURL}
+	p.mu.Lock()
+	ev := refundEvents[r.state]
+	p.mu.Unlock()
+	if ev.event == "" {
+		return nil, fmt.Errorf("refund %s is %s: no notify", r.outRefundNo, r.state)
+	}
+	job := &notifyJob{m: o.m, order: o, refund: r, version: r.version, event: ev.event, url: r.notifyURL}
 	now := p.e.Now()
 	if r.version == "v2" {
 		p.mu.Lock()
@@ -307,15 +328,17 @@ func (p *payState) newRefundNotify(r *payRefund) (*notifyJob, error) {
 	p.mu.Lock()
 	payload := v3RefundNotify{
 		MchID: o.m.cfg.MchID, TransactionID: o.txnID, OutTradeNo: o.params.OutTradeNo, RefundID: r.refundID,
-		OutRefundNo: r.outRefundNo, RefundStatus: r.state, SuccessTime: v3Time(r.successAt),
-		UserReceivedAccount: "支付用户零钱",
+		OutRefundNo: r.outRefundNo, RefundStatus: r.state, UserReceivedAccount: "支付用户零钱",
 		Amount: v3RefundNotifyAmount{
 			Total: o.params.Amount, Refund: r.amount, PayerTotal: o.params.Amount - o.couponSum(),
 			PayerRefund: payerRefund(o, r.amount),
 		},
 	}
+	if r.state == refundSuccess {
+		payload.SuccessTime = v3Time(r.successAt)
+	}
 	p.mu.Unlock()
-	body, err := p.v3NotifyBody(o.m, EventRefundSuccess, "refund", "退款成功", payload, now)
+	body, err := p.v3NotifyBody(o.m, ev.event, "refund", ev.summary, payload, now)
 	if err != nil {
 		return nil, err
 	}
@@ -350,7 +373,7 @@ type v3RefundNotify struct {
 	RefundID            string               `json:"refund_id"`
 	OutRefundNo         string               `json:"out_refund_no"`
 	RefundStatus        string               `json:"refund_status"`
-	SuccessTime         string               `json:"success_time"`
+	SuccessTime         string               `json:"success_time,omitempty"` // SUCCESS only
 	UserReceivedAccount string               `json:"user_received_account"`
 	Amount              v3RefundNotifyAmount `json:"amount"`
 }
@@ -409,8 +432,9 @@ func (o *payOrder) v2PayFields() map[string]string {
 	return f
 }
 
-// v2RefundReqInfo is the plaintext of a v2 refund notify's req_info.
-// p.mu must be held.
+// v2RefundReqInfo is the plaintext of a v2 refund notify's req_info:
+// refund_status SUCCESS, REFUNDCLOSE or CHANGE, success_time for SUCCESS
+// only. p.mu must be held.
 //
 // WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_16&index=10
 func (o *payOrder) v2RefundReqInfo(r *payRefund) string {
@@ -422,7 +446,7 @@ func (o *payOrder) v2RefundReqInfo(r *payRefund) string {
 		{"refund_id", r.refundID},
 		{"refund_recv_accout", "支付用户零钱"},
 		{"refund_request_source", "API"},
-		{"refund_status", r.state},
+		{"refund_status", v2RefundStatus(r.state)},
 		{"settlement_refund_fee", strconv.FormatInt(r.amount, 10)},
 		{"settlement_total_fee", strconv.FormatInt(o.params.Amount, 10)},
 		{"success_time", r.successAt.In(beijing).Format(time.DateTime)},
@@ -430,6 +454,9 @@ func (o *payOrder) v2RefundReqInfo(r *payRefund) string {
 		{"transaction_id", o.txnID},
 	}
 	var x xmlBuilder
+	if r.state != refundSuccess {
+		fields = slices.DeleteFunc(fields, func(f struct{ k, v string }) bool { return f.k == "success_time" })
+	}
 	x.b.WriteString("<root>\n")
 	for _, f := range fields {
 		x.cdata(f.k, f.v)

@@ -66,11 +66,28 @@ var tradeStateDesc = map[TradeState]string{
 	TradeStatePayError: "支付失败，请重新下单支付",
 }
 
-// Refund states (refund_status / status).
+// Refund states (v3 status / refund_status; v2 says REFUNDCLOSE for
+// CLOSED and CHANGE for ABNORMAL: see v2RefundStatus).
 const (
 	refundProcessing = "PROCESSING"
 	refundSuccess    = "SUCCESS"
+	refundClosed     = "CLOSED"
+	refundAbnormal   = "ABNORMAL"
 )
+
+// v2RefundStatus is the v2 refund_status of a refund in state st:
+// SUCCESS, PROCESSING, REFUNDCLOSE (closed) or CHANGE (abnormal).
+//
+// WeChat docs: https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_5
+func v2RefundStatus(st string) string {
+	switch st {
+	case refundClosed:
+		return "REFUNDCLOSE"
+	case refundAbnormal:
+		return "CHANGE"
+	}
+	return st
+}
 
 // payOrder is one order of a merchant.
 type payOrder struct {
@@ -131,8 +148,8 @@ type payRefund struct {
 	notifyURL   string
 	createdAt   time.Time
 	dueAt       time.Time // when it succeeds
-	state       string
-	successAt   time.Time
+	state       string    // refundProcessing, refundSuccess, refundClosed or refundAbnormal
+	successAt   time.Time // when it succeeded; zero unless SUCCESS
 	notify      *notifyJob
 }
 
@@ -502,6 +519,14 @@ func (p *payState) completeRefund(r *payRefund, due time.Time) {
 		return
 	}
 	r.state, r.successAt = refundSuccess, due
+	p.mu.Unlock()
+	p.pushRefundNotify(r, due)
+}
+
+// pushRefundNotify sends the notify of r, which has just settled (SUCCESS,
+// CLOSED or ABNORMAL), to its notify URL when it has one.
+func (p *payState) pushRefundNotify(r *payRefund, at time.Time) {
+	p.mu.Lock()
 	url := r.notifyURL
 	p.mu.Unlock()
 	if url == "" {
@@ -515,5 +540,65 @@ func (p *payState) completeRefund(r *payRefund, due time.Time) {
 	p.mu.Lock()
 	r.notify = job
 	p.mu.Unlock()
-	p.runNotify(job, due)
+	p.runNotify(job, at)
+}
+
+// Errors of FailRefund.
+var (
+	// ErrRefundSettled: the refund is no longer PROCESSING.
+	ErrRefundSettled = errors.New("emulator: the refund is not PROCESSING")
+	// ErrBadRefundStatus: a refund can fail as CLOSED or ABNORMAL only.
+	ErrBadRefundStatus = errors.New("emulator: a refund fails as CLOSED or ABNORMAL")
+)
+
+// FailRefund settles the PROCESSING refund outRefundNo of mchID as the
+// platform does when it cannot complete it: status "CLOSED" (退款关闭: the
+// refund stayed PROCESSING for 7 days without funds; its amount may be
+// refunded again under a new out_refund_no) or "ABNORMAL" (退款异常: the
+// user's bank card is gone; the money waits for the merchant on the
+// platform, so the amount stays refunded). "" means CLOSED. The refund
+// then answers queries so (v2 refund_status REFUNDCLOSE or CHANGE, v3
+// status CLOSED or ABNORMAL, no success time), and its notify (v2
+// req_info, v3 REFUND.CLOSED or REFUND.ABNORMAL) is pushed to its notify
+// URL in the background (Emulator.WaitNotifies waits for it) and retried
+// as any notify. The order keeps its trade_state (REFUND
+// once a refund was applied for). It returns the refund as it is now.
+//
+// Errors: ErrUnknownMerchant, ErrUnknownOrder (no such out_refund_no),
+// ErrRefundSettled, ErrBadRefundStatus.
+//
+// WeChat docs: https://pay.weixin.qq.com/doc/v3/merchant/4013071031 ,
+// https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_16&index=10
+func (e *Emulator) FailRefund(mchID, outRefundNo, status string) (RefundInfo, error) {
+	if status == "" {
+		status = refundClosed
+	}
+	if status != refundClosed && status != refundAbnormal {
+		return RefundInfo{}, fmt.Errorf("%w: got %q", ErrBadRefundStatus, status)
+	}
+	p := e.pay
+	now := e.Now()
+	p.mu.Lock()
+	m := p.merchants[mchID]
+	if m == nil {
+		p.mu.Unlock()
+		return RefundInfo{}, fmt.Errorf("%w: %q", ErrUnknownMerchant, mchID)
+	}
+	r := m.refunds[outRefundNo]
+	if r == nil {
+		p.mu.Unlock()
+		return RefundInfo{}, fmt.Errorf("%w: no refund %q", ErrUnknownOrder, outRefundNo)
+	}
+	if r.state != refundProcessing {
+		p.mu.Unlock()
+		return RefundInfo{}, fmt.Errorf("%w: %s is %s", ErrRefundSettled, outRefundNo, r.state)
+	}
+	r.state = status
+	if status == refundClosed {
+		r.order.refunded -= r.amount
+	}
+	info := r.info()
+	p.mu.Unlock()
+	p.sched.at(now, func(due time.Time) { p.pushRefundNotify(r, due) })
+	return info, nil
 }

@@ -572,7 +572,7 @@ func (e *Emulator) payV2RefundQuery(w http.ResponseWriter, r *http.Request) {
 		out["refund_channel"+n] = "ORIGINAL"
 		out["refund_fee"+n] = strconv.FormatInt(rf.amount, 10)
 		out["settlement_refund_fee"+n] = strconv.FormatInt(rf.amount, 10)
-		out["refund_status"+n] = rf.state
+		out["refund_status"+n] = v2RefundStatus(rf.state)
 		out["refund_account"+n] = "REFUND_SOURCE_UNSETTLED_FUNDS"
 		out["refund_recv_accout"+n] = "支付用户零钱"
 		if rf.state == refundSuccess {

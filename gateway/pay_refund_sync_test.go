@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -160,6 +161,112 @@ func TestPayReconcileRefunds(t *testing.T) {
 			if d := e.paid.deliveries(); len(d) != 1 || d[0].Event.OutTradeNo != oc.OutTradeNo {
 				t.Errorf("on_paid deliveries = %+v, want the order's paid event only", d)
 			}
+		})
+	}
+}
+
+// TestPayRefundFailed: refunds the platform fails (the emulator's
+// control API: CLOSED, ABNORMAL) are applied from their notifies, and,
+// when the notifies are lost, by ReconcileRefunds: the refund takes the
+// platform's state, the order stays SUCCESS with nothing refunded, and a
+// refund of the closed amount can be made again.
+func TestPayRefundFailed(t *testing.T) {
+	for _, version := range []string{PayV2, PayV3} {
+		t.Run(version, func(t *testing.T) {
+			t.Parallel()
+			e := newPayEnv(t, payEnvOptions{version: version, signType: "MD5",
+				editEmulator: func(c *emulator.Config) { c.Merchants[0].RefundDelay = 24 * time.Hour }})
+			ctx := t.Context()
+			auth := "Bearer " + e.bearer(t, e.openID)
+			oc := e.createOrder(t, nil, auth, 1000)
+			if _, err := e.emu.PayOrder(oc.PrepayID, emulator.Payment{OpenID: e.openID}); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.emu.WaitNotifies(ctx); err != nil {
+				t.Fatal(err)
+			}
+			refund := func(amount int64) string {
+				t.Helper()
+				status, body := e.do(t, nil, "POST", "/pay/orders/"+oc.OutTradeNo+"/refund", auth, map[string]any{"amount": amount})
+				var rc RefundCreated
+				if status != http.StatusOK || json.Unmarshal(body, &rc) != nil || rc.State != "PROCESSING" {
+					t.Fatalf("POST refund = %d %s, want 200 PROCESSING", status, body)
+				}
+				return rc.OutRefundNo
+			}
+			fail := func(no string, st store.RefundState) {
+				t.Helper()
+				resp, err := http.Post(e.emu.URL+"/_emulator/merchants/"+e.mchID+"/refunds/"+no+"/fail", "application/json",
+					strings.NewReader(`{"status":"`+string(st)+`"}`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("POST fail %s = %d", no, resp.StatusCode)
+				}
+				if err := e.emu.WaitNotifies(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			checkRefund := func(no string, want store.RefundState) {
+				t.Helper()
+				rf, err := e.g.Stores().Orders.Refund(ctx, e.mchID, no)
+				if err != nil || rf.State != want {
+					t.Errorf("refund %s = %+v, %v; want %s", no, rf, err, want)
+				}
+			}
+			checkOrder := func() {
+				t.Helper()
+				if o := e.storedOrder(t, oc.OutTradeNo); o.State != store.TradeStateSuccess || o.Refunded != 0 {
+					t.Errorf("order = %s with %d refunded, want SUCCESS with 0", o.State, o.Refunded)
+				}
+			}
+
+			// (a) The notifies arrive.
+			closed, abnormal := refund(600), refund(300)
+			fail(closed, store.RefundStateClosed)
+			fail(abnormal, store.RefundStateAbnormal)
+			checkRefund(closed, store.RefundStateClosed)
+			checkRefund(abnormal, store.RefundStateAbnormal)
+			checkOrder()
+			labels := map[string]string{"mch_id": e.mchID, "version": version, "outcome": payApplied}
+			if got := metricValue(t, e.g.MetricsRegistry(), "wxkit_pay_notifies_total", labels); got != 3 {
+				t.Errorf("wxkit_pay_notifies_total{outcome=applied} = %v, want 3 (pay, closed, abnormal)", got)
+			}
+
+			// (b) The notifies are lost; the reconciliation asks.
+			e.notifyDown.Store(true)
+			lostClosed := refund(600) // the closed refund's amount is refundable again, here and at the platform
+			lostAbnormal := refund(100)
+			fail(lostClosed, store.RefundStateClosed)
+			fail(lostAbnormal, store.RefundStateAbnormal)
+			checkRefund(lostClosed, store.RefundStateProcessing)
+			checkRefund(lostAbnormal, store.RefundStateProcessing)
+			if _, err := e.emu.Advance(payRefundMinAge + time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.emu.WaitNotifies(ctx); err != nil {
+				t.Fatal(err)
+			}
+			res, err := e.g.Payments().ReconcileRefunds(ctx, store.RefundQuery{})
+			if err != nil {
+				t.Fatalf("ReconcileRefunds = %v", err)
+			}
+			got := map[string]RefundReconcileResult{}
+			for _, r := range res {
+				got[r.Refund.OutRefundNo] = r
+			}
+			if len(res) != 2 {
+				t.Errorf("ReconcileRefunds = %d results, want 2", len(res))
+			}
+			for no, want := range map[string]store.RefundState{lostClosed: store.RefundStateClosed, lostAbnormal: store.RefundStateAbnormal} {
+				if r := got[no]; r.Platform != want || !r.Changed || r.After != want || r.Err != nil {
+					t.Errorf("ReconcileRefunds of %s = %+v, want %s, changed", no, r, want)
+				}
+				checkRefund(no, want)
+			}
+			checkOrder()
 		})
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/wxkit/wxkit/gateway"
 	"github.com/wxkit/wxkit/pay"
 	"github.com/wxkit/wxkit/pay/tradebill"
+	"github.com/wxkit/wxkit/store"
 )
 
 // TestPayBill: an order paid and partly refunded in the emulator two days
@@ -121,6 +123,147 @@ func TestPayBill(t *testing.T) {
 			if out, err := runMain(t, env, "pay", "bill", "--date", today); err == nil ||
 				!strings.Contains(err.Error(), map[string]string{gateway.PayV2: "No Bill Exist", gateway.PayV3: "STATEMENT_CREATING"}[version]) {
 				t.Errorf("pay bill today = %v\n%s", err, out)
+			}
+		})
+	}
+}
+
+// TestPayBillCheck: the trades of TestPayBill, made at the platform two
+// days ago, against the gateway's store: unknown to an empty store (exit
+// 1, --json), an exact match once the store has them (exit 0), and an
+// order the store has as paid that day missing from the bill (exit 1).
+func TestPayBillCheck(t *testing.T) {
+	for _, version := range []string{gateway.PayV2, gateway.PayV3} {
+		t.Run(version, func(t *testing.T) {
+			china := time.FixedZone("UTC+8", 8*3600)
+			now := time.Now().In(china)
+			day := time.Date(now.Year(), now.Month(), now.Day()-2, 12, 0, 0, 0, china)
+			skew := now.Sub(day)
+			storeURL := "sqlite://" + filepath.Join(t.TempDir(), "pay.db")
+			f := newPayFixture(t, version, storeURL, freeAddr(t), "http://127.0.0.1:9",
+				emulator.WithClock(emulator.ClockFunc(func() time.Time { return time.Now().Add(-skew) })))
+			mk, err := f.emu.MerchantKey(emulator.DemoMchID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+			if err := os.WriteFile(certFile, []byte(mk.CertificatePEM), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(keyFile, []byte(mk.PrivateKeyPEM), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c, err := pay.NewClient(emulator.DemoAppID, emulator.DemoMchID, emulator.DemoAPIKey, pay.WithBaseURL(f.emu.URL),
+				pay.WithCertificateFiles(certFile, keyFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			user := emulator.DefaultConfig().Apps[0].Users[0].OpenID
+			for _, o := range []struct {
+				no  string
+				fen int64
+			}{{"BILLCHK001", 10000}, {"BILLCHK002", 250}} {
+				u, err := c.UnifiedOrder(t.Context(), &pay.UnifiedOrderRequest{Body: "对账测试", OutTradeNo: o.no, TotalFee: o.fen,
+					SpbillCreateIP: "127.0.0.1", NotifyURL: "http://127.0.0.1:9/notify", TradeType: pay.TradeTypeJSAPI, OpenID: user})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := f.emu.PayOrder(u.PrepayID, emulator.Payment{OpenID: user}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := c.Refund(t.Context(), &pay.RefundRequest{OutTradeNo: "BILLCHK001", OutRefundNo: "RBILLCHK001",
+				TotalFee: 10000, RefundFee: 2500}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.emu.Advance(skew); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.emu.WaitNotifies(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+
+			env := map[string]string{"WXKIT_CONFIG": f.cfgPath}
+			date := day.Format(time.DateOnly)
+			exit1 := func(err error) bool {
+				ee, ok := errors.AsType[*exitError](err)
+				return ok && ee.code == 1
+			}
+
+			// An empty store knows none of the bill's rows.
+			out, err := runMain(t, env, "pay", "bill", "--date", date, "--check", "--json")
+			if !exit1(err) {
+				t.Fatalf("pay bill --check with an empty store = %v, want exit 1\n%s", err, out)
+			}
+			var got []gateway.BillMismatch
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatalf("pay bill --check --json: %v in %s", err, out)
+			}
+			kinds := map[string]gateway.BillMismatchKind{}
+			for _, mm := range got {
+				kinds[mm.OutTradeNo+"/"+mm.OutRefundNo] = mm.Kind
+			}
+			want := map[string]gateway.BillMismatchKind{"BILLCHK001/": gateway.BillMismatchUnknownOrder,
+				"BILLCHK002/": gateway.BillMismatchUnknownOrder, "BILLCHK001/RBILLCHK001": gateway.BillMismatchUnknownRefund}
+			if d := cmp.Diff(want, kinds); d != "" {
+				t.Errorf("pay bill --check --json (-want +got):\n%s\n%s", d, out)
+			}
+
+			// The store learns the trades as the gateway would have.
+			st, err := gateway.OpenStores(t.Context(), storeURL, "", gateway.StoreOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			record := func(no string) {
+				t.Helper()
+				info, err := f.emu.MerchantOrder(emulator.DemoMchID, no)
+				if err != nil {
+					t.Fatal(err)
+				}
+				created := info.CreatedAt
+				if err := st.Orders.CreateOrder(t.Context(), &store.Order{MchID: emulator.DemoMchID, OutTradeNo: no,
+					AppID: emulator.DemoAppID, OpenID: user, Version: "v2", Amount: info.Amount, State: store.TradeStateSuccess,
+					TransactionID: info.TransactionID, Created: created, Updated: *info.PaidAt, PaidAt: *info.PaidAt}); err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range info.Refunds {
+					if err := st.Orders.CreateRefund(t.Context(), &store.Refund{MchID: emulator.DemoMchID, OutRefundNo: r.OutRefundNo,
+						OutTradeNo: no, Amount: r.Amount, State: store.RefundStateProcessing, Created: r.CreatedAt, Updated: r.CreatedAt}); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := st.Orders.ApplyRefund(t.Context(), &store.RefundResult{MchID: emulator.DemoMchID, OutRefundNo: r.OutRefundNo,
+						OutTradeNo: no, Amount: r.Amount, State: store.RefundState(r.State), RefundID: r.RefundID, At: *r.SuccessAt}, nil); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			record("BILLCHK001")
+			record("BILLCHK002")
+			out, err = runMain(t, env, "pay", "bill", "--date", date, "--check")
+			if err != nil || !strings.Contains(out, "bill of "+date+" for "+emulator.DemoMchID+": 3 rows, 2 orders paid in the store; 0 mismatches") ||
+				strings.Contains(out, "KIND") {
+				t.Errorf("pay bill --check of an exact match = %v\n%s", err, out)
+			}
+
+			// An order the store has as paid that day that the platform never saw.
+			paidAt := day.Add(time.Hour)
+			if err := st.Orders.CreateOrder(t.Context(), &store.Order{MchID: emulator.DemoMchID, OutTradeNo: "BILLCHKGHOST",
+				AppID: emulator.DemoAppID, OpenID: user, Version: "v2", Amount: 77, State: store.TradeStateSuccess,
+				TransactionID: "4200000000000000000000000000", Created: paidAt, Updated: paidAt, PaidAt: paidAt}); err != nil {
+				t.Fatal(err)
+			}
+			out, err = runMain(t, env, "pay", "bill", "--date", date, "--check")
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			if !exit1(err) || len(lines) != 3 || !strings.HasPrefix(lines[0], "KIND") ||
+				strings.Join(strings.Fields(lines[1]), " ") != "not_in_bill BILLCHKGHOST - - paid "+paidAt.Format(time.DateTime) ||
+				!strings.HasSuffix(lines[2], "3 rows, 3 orders paid in the store; 1 mismatches") {
+				t.Errorf("pay bill --check with an order missing from the bill = %v\n%s", err, out)
+			}
+
+			if _, err := runMain(t, env, "pay", "bill", "--date", date, "--check", "--type", "refund"); err == nil {
+				t.Error("pay bill --check --type refund = nil error, want one (--check compares the ALL bill)")
 			}
 		})
 	}
