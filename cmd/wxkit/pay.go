@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,6 +38,22 @@ func (m *Main) payConfig(flag string) (*gateway.Config, error) {
 		return gateway.LoadConfig(path)
 	}
 	return DevConfig(DevGatewayAddr, "http://"+DevEmulatorAddr, DevDBFile)
+}
+
+// openPayments loads the configuration (payConfig) and opens the
+// merchants' clients and the store, for the commands that talk to the
+// platform; it refuses a configuration without merchants. Close the
+// result.
+func (m *Main) openPayments(ctx context.Context, flag string) (*gateway.Payments, error) {
+	cfg, err := m.payConfig(flag)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.Pay.Merchants) == 0 {
+		return nil, errors.New("pay.merchants: no merchant is configured")
+	}
+	logger := gateway.NewLogger(gateway.LogConfig{Level: "warn"}, m.Stderr)
+	return gateway.OpenPayments(ctx, cfg, logger)
 }
 
 // parseStates parses --state values (repeated or comma-separated).
@@ -166,15 +183,7 @@ With --json, a refund's line has "out_refund_no" (and its order's "out_trade_no"
 			if err != nil {
 				return err
 			}
-			cfg, err := m.payConfig(configFlag)
-			if err != nil {
-				return err
-			}
-			if len(cfg.Pay.Merchants) == 0 {
-				return errors.New("pay.merchants: no merchant is configured")
-			}
-			logger := gateway.NewLogger(gateway.LogConfig{Level: "warn"}, m.Stderr)
-			p, err := gateway.OpenPayments(cmd.Context(), cfg, logger)
+			p, err := m.openPayments(cmd.Context(), configFlag)
 			if err != nil {
 				return err
 			}

@@ -51,15 +51,7 @@ notify shows as a mismatch until the order or refund is reconciled.`,
 			if check && bt != tradebill.TypeAll {
 				return errors.New("--check compares the ALL bill: leave --type out")
 			}
-			cfg, err := m.payConfig(configFlag)
-			if err != nil {
-				return err
-			}
-			if len(cfg.Pay.Merchants) == 0 {
-				return errors.New("pay.merchants: no merchant is configured")
-			}
-			logger := gateway.NewLogger(gateway.LogConfig{Level: "warn"}, m.Stderr)
-			p, err := gateway.OpenPayments(cmd.Context(), cfg, logger)
+			p, err := m.openPayments(cmd.Context(), configFlag)
 			if err != nil {
 				return err
 			}
