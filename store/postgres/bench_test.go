@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,4 +49,27 @@ func BenchmarkDedupClaimComplete(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkDedupClaimCompleteParallel is BenchmarkDedupClaimComplete from
+// many goroutines at once, whose statements are grouped.
+func BenchmarkDedupClaimCompleteParallel(b *testing.B) {
+	d := newMigrated(b).Dedup()
+	reply := []byte("<xml><Content><![CDATA[ok]]></Content></xml>")
+	var seq atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			key := fmt.Sprint("msg:", seq.Add(1))
+			if c, err := d.Claim(b.Context(), key, time.Minute); err != nil || c.State != webhook.ClaimOwned {
+				b.Errorf("Claim() = %v, %v", c, err)
+				return
+			}
+			if err := d.Complete(b.Context(), key, reply, time.Hour); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

@@ -28,6 +28,10 @@ type DB struct {
 
 	// Operation counters for the opportunistic sweeps (see SweepEvery).
 	claims, sessionReads, stateTakes atomic.Uint64
+
+	// Statement groups of Dedup (group.go, dedup.go).
+	claimGroup    *group[dedupReq, claimResult]
+	completeGroup *group[dedupReq, struct{}]
 }
 
 var (
@@ -119,12 +123,19 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 		pool.Close()
 		return nil, redact(fmt.Errorf("postgres: open: %w", err), url)
 	}
-	return &DB{pool: pool, now: o.now, logger: o.logger}, nil
+	db := &DB{pool: pool, now: o.now, logger: o.logger}
+	db.claimGroup = newGroup(dedupKey, db.runClaims)
+	db.completeGroup = newGroup(dedupKey, db.runCompletes)
+	return db, nil
 }
 
 // Close closes every connection of the pool, waiting for those in use to
 // be released. The DB and its views are unusable afterwards.
-func (db *DB) Close() { db.pool.Close() }
+func (db *DB) Close() {
+	db.claimGroup.close()
+	db.completeGroup.close()
+	db.pool.Close()
+}
 
 // Ping implements store.Pinger: it checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
