@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -32,11 +33,12 @@ type groupCall[Req, Res any] struct {
 
 // A group runs the calls of concurrent callers together, so that a round
 // trip to the server, with its system calls, is shared by many of them.
-// A call made while no statement of the group runs is run at once, alone,
-// by its caller and under its context: grouping adds no wait and no
-// goroutine switch. Calls made while one runs are queued; when it ends, a
-// goroutine runs the queue (up to groupMax calls a statement) until it is
-// empty, and wakes their callers.
+// A call made while no statement of the group runs is run by its caller,
+// after one yield of the processor (runtime.Gosched) that lets the pushes
+// arrived with it queue their calls, which then share its statement; alone,
+// it runs under its caller's context. Calls made while a statement runs are
+// queued; when it ends, a goroutine runs the queue (up to groupMax calls a
+// statement) until it is empty, and wakes their callers.
 type group[Req, Res any] struct {
 	// run sets res or err on each call; the calls' keys are distinct.
 	run func(ctx context.Context, calls []*groupCall[Req, Res])
@@ -55,9 +57,10 @@ func newGroup[Req, Res any](key func(Req) string, run func(context.Context, []*g
 	return &group[Req, Res]{run: run, key: key}
 }
 
-// do runs req and returns its result, or ctx's error if ctx ends while
-// req waits in the queue or runs in a group (the statement may still run),
-// or errClosed.
+// do runs req and returns its result, or errClosed. A caller whose call
+// waits in the queue, or runs in another caller's statement, returns ctx's
+// error when ctx ends (the statement may still run); one that leads a
+// statement shared with others waits for it (at most groupTimeout).
 func (g *group[Req, Res]) do(ctx context.Context, req Req) (Res, error) {
 	var zero Res
 	g.mu.Lock()
@@ -66,11 +69,21 @@ func (g *group[Req, Res]) do(ctx context.Context, req Req) (Res, error) {
 		return zero, errClosed
 	}
 	if !g.busy {
-		// The queue is empty: run alone, now.
+		// Nothing runs: lead. Let the goroutines that are ready to run
+		// first (pushes that arrived together) queue their calls, and run
+		// them with this one.
 		g.busy = true
 		g.mu.Unlock()
-		c := groupCall[Req, Res]{ctx: ctx, req: req}
-		g.run(ctx, []*groupCall[Req, Res]{&c})
+		runtime.Gosched()
+		c := &groupCall[Req, Res]{ctx: ctx, req: req}
+		g.mu.Lock()
+		calls := g.take([]*groupCall[Req, Res]{c})
+		g.mu.Unlock()
+		if len(calls) == 1 {
+			g.run(ctx, calls)
+		} else {
+			g.runGroup(calls)
+		}
 		g.mu.Lock()
 		if len(g.queue) > 0 {
 			go g.runQueue()
@@ -95,7 +108,6 @@ func (g *group[Req, Res]) do(ctx context.Context, req Req) (Res, error) {
 // keys, until the queue is empty.
 func (g *group[Req, Res]) runQueue() {
 	var calls []*groupCall[Req, Res]
-	seen := make(map[string]struct{})
 	for {
 		g.mu.Lock()
 		if len(g.queue) == 0 {
@@ -103,33 +115,50 @@ func (g *group[Req, Res]) runQueue() {
 			g.mu.Unlock()
 			return
 		}
-		// Take the first call of each key, in order; leave the rest.
-		calls = calls[:0]
-		clear(seen)
-		rest := g.queue[:0]
-		for _, c := range g.queue {
-			if _, dup := seen[g.key(c.req)]; dup || len(calls) == groupMax {
-				rest = append(rest, c)
-				continue
-			}
-			if c.ctx.Err() != nil {
-				// Its caller has returned.
-				close(c.done)
-				continue
-			}
-			seen[g.key(c.req)] = struct{}{}
-			calls = append(calls, c)
-		}
-		clear(g.queue[len(rest):])
-		g.queue = rest
+		calls = g.take(calls[:0])
 		g.mu.Unlock()
-		if len(calls) > 0 {
-			ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
-			g.run(ctx, calls)
-			cancel()
-			for _, c := range calls {
-				close(c.done)
-			}
+		g.runGroup(calls)
+	}
+}
+
+// take moves from the queue to calls the first call of each key not in
+// calls yet, in order, up to groupMax calls; it leaves the rest queued,
+// and drops the calls whose callers have returned. g.mu is held.
+func (g *group[Req, Res]) take(calls []*groupCall[Req, Res]) []*groupCall[Req, Res] {
+	seen := make(map[string]struct{}, len(calls)+len(g.queue))
+	for _, c := range calls {
+		seen[g.key(c.req)] = struct{}{}
+	}
+	rest := g.queue[:0]
+	for _, c := range g.queue {
+		if _, dup := seen[g.key(c.req)]; dup || len(calls) == groupMax {
+			rest = append(rest, c)
+			continue
+		}
+		if c.ctx.Err() != nil {
+			close(c.done)
+			continue
+		}
+		seen[g.key(c.req)] = struct{}{}
+		calls = append(calls, c)
+	}
+	clear(g.queue[len(rest):])
+	g.queue = rest
+	return calls
+}
+
+// runGroup runs calls in one statement, under a context of its own, and
+// wakes their callers (those that wait on done: all but a leader's).
+func (g *group[Req, Res]) runGroup(calls []*groupCall[Req, Res]) {
+	if len(calls) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
+	g.run(ctx, calls)
+	cancel()
+	for _, c := range calls {
+		if c.done != nil {
+			close(c.done)
 		}
 	}
 }
