@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -194,37 +192,15 @@ func (db *DB) enqueueTx(ctx context.Context, tx pgx.Tx, j *store.Job) error {
 // OutTradeNo, descending, in byte order); a Limit <= 0 is
 // DefaultOrdersLimit.
 func (db *DB) Orders(ctx context.Context, q store.OrderQuery) ([]*store.Order, error) {
-	limit := q.Limit
-	if limit <= 0 {
-		limit = DefaultOrdersLimit
-	}
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	for _, f := range []struct{ col, v string }{{"mch_id", q.MchID}, {"appid", q.AppID}, {"openid", q.OpenID}} {
-		if f.v != "" {
-			where = append(where, f.col+" = "+arg(f.v))
-		}
-	}
-	if len(q.States) > 0 {
-		states := make([]string, len(q.States))
-		for i, st := range q.States {
-			states[i] = string(st)
-		}
-		where = append(where, "state = ANY("+arg(states)+")")
-	}
-	if !q.CreatedBefore.IsZero() {
-		where = append(where, "created_at < "+arg(ms(q.CreatedBefore)))
-	}
-	sql := `SELECT ` + orderColumns + ` FROM wxkit_orders`
-	if len(where) > 0 {
-		sql += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	sql += ` ORDER BY created_at DESC, mch_id COLLATE "C" DESC, out_trade_no COLLATE "C" DESC LIMIT ` + arg(limit)
-	rows, err := db.pool.Query(ctx, sql, args...)
+	var f listFilter
+	f.eq("mch_id", q.MchID)
+	f.eq("appid", q.AppID)
+	f.eq("openid", q.OpenID)
+	f.in("state", stateStrings(q.States))
+	f.before("created_at", q.CreatedBefore)
+	query := f.query(`SELECT `+orderColumns+` FROM wxkit_orders`,
+		`created_at DESC, mch_id COLLATE "C" DESC, out_trade_no COLLATE "C" DESC`, q.Limit)
+	rows, err := db.pool.Query(ctx, query, f.args...)
 	if err != nil {
 		return nil, wrap("orders", err)
 	}
@@ -307,38 +283,14 @@ func (db *DB) Refund(ctx context.Context, mchID, outRefundNo string) (*store.Ref
 // Refunds implements store.Orders: newest Created first (then MchID and
 // OutRefundNo, descending); a Limit <= 0 is DefaultOrdersLimit.
 func (db *DB) Refunds(ctx context.Context, q store.RefundQuery) ([]*store.Refund, error) {
-	limit := q.Limit
-	if limit <= 0 {
-		limit = DefaultOrdersLimit
-	}
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	if q.MchID != "" {
-		where = append(where, "mch_id = "+arg(q.MchID))
-	}
-	if len(q.States) > 0 {
-		states := make([]string, len(q.States))
-		for i, st := range q.States {
-			states[i] = string(st)
-		}
-		where = append(where, "state = ANY("+arg(states)+")")
-	}
-	if !q.CreatedBefore.IsZero() {
-		where = append(where, "created_at < "+arg(ms(q.CreatedBefore)))
-	}
-	if !q.UpdatedBefore.IsZero() {
-		where = append(where, "updated_at < "+arg(ms(q.UpdatedBefore)))
-	}
-	sql := `SELECT ` + refundColumns + ` FROM wxkit_refunds`
-	if len(where) > 0 {
-		sql += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	sql += ` ORDER BY created_at DESC, mch_id COLLATE "C" DESC, out_refund_no COLLATE "C" DESC LIMIT ` + arg(limit)
-	rows, err := db.pool.Query(ctx, sql, args...)
+	var f listFilter
+	f.eq("mch_id", q.MchID)
+	f.in("state", stateStrings(q.States))
+	f.before("created_at", q.CreatedBefore)
+	f.before("updated_at", q.UpdatedBefore)
+	query := f.query(`SELECT `+refundColumns+` FROM wxkit_refunds`,
+		`created_at DESC, mch_id COLLATE "C" DESC, out_refund_no COLLATE "C" DESC`, q.Limit)
+	rows, err := db.pool.Query(ctx, query, f.args...)
 	if err != nil {
 		return nil, wrap("refunds", err)
 	}

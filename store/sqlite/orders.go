@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 	"weak"
@@ -260,45 +259,20 @@ func enqueueTx(ctx context.Context, tx *sql.Tx, j *store.Job) error {
 // Orders implements store.Orders: newest Created first (then MchID and
 // OutTradeNo, descending); a Limit <= 0 is DefaultOrdersLimit.
 func (db *DB) Orders(ctx context.Context, q store.OrderQuery) ([]*store.Order, error) {
-	limit := q.Limit
-	if limit <= 0 {
-		limit = DefaultOrdersLimit
-	}
-	var where []string
-	var args []any
-	for _, f := range []struct{ col, v string }{{"mch_id", q.MchID}, {"appid", q.AppID}, {"openid", q.OpenID}} {
-		if f.v != "" {
-			where, args = append(where, f.col+" = ?"), append(args, f.v)
-		}
-	}
-	if len(q.States) > 0 {
-		where = append(where, "state IN (?"+strings.Repeat(", ?", len(q.States)-1)+")")
-		for _, st := range q.States {
-			args = append(args, string(st))
-		}
-	}
-	if !q.CreatedBefore.IsZero() {
-		where, args = append(where, "created_at < ?"), append(args, q.CreatedBefore.UnixMilli())
-	}
-	query := `SELECT ` + orderCols + ` FROM wxkit_orders`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	query += ` ORDER BY created_at DESC, mch_id DESC, out_trade_no DESC LIMIT ?`
-	rows, err := db.QueryContext(ctx, query, append(args, limit)...)
+	var f listFilter
+	f.eq("mch_id", q.MchID)
+	f.eq("appid", q.AppID)
+	f.eq("openid", q.OpenID)
+	f.in("state", stateStrings(q.States))
+	f.before("created_at", q.CreatedBefore)
+	query := f.query(`SELECT `+orderCols+` FROM wxkit_orders`,
+		`created_at DESC, mch_id DESC, out_trade_no DESC`, q.Limit)
+	rows, err := db.QueryContext(ctx, query, f.args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: orders: %w", err)
 	}
-	defer rows.Close()
-	var out []*store.Order
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: orders: %w", err)
-		}
-		out = append(out, o)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collectRows(rows, scanOrder)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: orders: %w", err)
 	}
 	return out, nil
@@ -366,46 +340,19 @@ func (db *DB) Refund(ctx context.Context, mchID, outRefundNo string) (*store.Ref
 // Refunds implements store.Orders: newest Created first (then MchID and
 // OutRefundNo, descending); a Limit <= 0 is DefaultOrdersLimit.
 func (db *DB) Refunds(ctx context.Context, q store.RefundQuery) ([]*store.Refund, error) {
-	limit := q.Limit
-	if limit <= 0 {
-		limit = DefaultOrdersLimit
-	}
-	var where []string
-	var args []any
-	if q.MchID != "" {
-		where, args = append(where, "mch_id = ?"), append(args, q.MchID)
-	}
-	if len(q.States) > 0 {
-		where = append(where, "state IN (?"+strings.Repeat(", ?", len(q.States)-1)+")")
-		for _, st := range q.States {
-			args = append(args, string(st))
-		}
-	}
-	if !q.CreatedBefore.IsZero() {
-		where, args = append(where, "created_at < ?"), append(args, q.CreatedBefore.UnixMilli())
-	}
-	if !q.UpdatedBefore.IsZero() {
-		where, args = append(where, "updated_at < ?"), append(args, q.UpdatedBefore.UnixMilli())
-	}
-	query := `SELECT ` + refundCols + ` FROM wxkit_refunds`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	query += ` ORDER BY created_at DESC, mch_id DESC, out_refund_no DESC LIMIT ?`
-	rows, err := db.QueryContext(ctx, query, append(args, limit)...)
+	var f listFilter
+	f.eq("mch_id", q.MchID)
+	f.in("state", stateStrings(q.States))
+	f.before("created_at", q.CreatedBefore)
+	f.before("updated_at", q.UpdatedBefore)
+	query := f.query(`SELECT `+refundCols+` FROM wxkit_refunds`,
+		`created_at DESC, mch_id DESC, out_refund_no DESC`, q.Limit)
+	rows, err := db.QueryContext(ctx, query, f.args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: refunds: %w", err)
 	}
-	defer rows.Close()
-	var out []*store.Refund
-	for rows.Next() {
-		r, err := scanRefund(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: refunds: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collectRows(rows, scanRefund)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: refunds: %w", err)
 	}
 	return out, nil
